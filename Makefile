@@ -1,0 +1,61 @@
+# 评审系统 — make run | make test | make lint | make bench
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export FLASK_APP := judging
+
+.PHONY: run test test-sqlite test-postgres lint format bench setup translations catalogs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP) catalogs
+
+# Compiled catalogs are build output (not committed): made from the .po sources.
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --statistics -d judging/translations
+
+# Re-extract the strings and merge them into the catalogs (run after changing UI text).
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o judging/translations/messages.pot judging templates
+	$(BIN)/pybabel update -i judging/translations/messages.pot -d judging/translations --no-fuzzy-matching
+
+run: setup
+	$(BIN)/flask init-db
+	$(BIN)/flask seed-demo
+	@echo
+	@echo "Demo sign-ins (http://$(HOST):$(PORT)/sign-in):"
+	@$(BIN)/flask demo-sign-ins
+	@echo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# The suite on SQLite, then again on PostgreSQL in a fresh database when TEST_DATABASE_URL is set.
+test: setup lint test-sqlite test-postgres
+
+test-sqlite: setup
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+
+test-postgres: setup
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  $(BIN)/python -m tests.fresh_database "$$TEST_DATABASE_URL" && $(BIN)/pytest; \
+	else echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; fi
+
+bench: setup
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite* .pytest_cache

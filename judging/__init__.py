@@ -1,0 +1,83 @@
+"""评审系统 — contest judging: rubric scoring, rankings, awards, Excel, live leaderboard."""
+
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+
+from judging.config import INSTANCE_DIR, Config, TestingConfig
+from judging.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+__all__ = ["create_app", "Config", "TestingConfig"]
+
+
+def select_locale() -> str:
+    """Chinese unless the visitor chose another language (kept in the session)."""
+    from flask import current_app
+
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, commands."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=str(INSTANCE_DIR),
+    )
+    base = Config() if config is None or isinstance(config, dict) else config
+    app.config.from_object(base)
+    if isinstance(config, dict):
+        app.config.update(config)
+
+    from judging import models  # noqa: F401  (register every mapper)
+    from judging.common.db import configure_engine, set_write_intent
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    with app.app_context():
+        configure_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    @app.before_request
+    def _write_intent():
+        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.context_processor
+    def _inject():
+        return {"current_locale": str(get_locale())}
+
+    from judging.common.numbers import plain
+
+    app.add_template_filter(plain, "points")
+
+    from judging.auth import views as auth_views
+    from judging.common import errors
+    from judging.contests import views as contest_views
+    from judging.judges import views as judge_views
+    from judging.scoring import views as scoring_views
+
+    login_manager.login_view = "auth.sign_in"
+    login_manager.user_loader(auth_views.load_user)
+    login_manager.unauthorized_handler(auth_views.unauthorized)
+
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(contest_views.bp)
+    app.register_blueprint(judge_views.bp)
+    app.register_blueprint(judge_views.jury)
+    app.register_blueprint(scoring_views.bp)
+    app.register_blueprint(scoring_views.manage)
+    errors.register(app)
+
+    from judging.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,1 @@
+"""Users, passwords, sign-in and sign-out, and one-time sign-in links."""

@@ -1,0 +1,21 @@
+"""Sign-in forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class SignInForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    next = HiddenField()
+
+
+class LanguageForm(FlaskForm):
+    """Switch the interface language."""
+
+    lang = HiddenField(validators=[DataRequired()])
+    next = HiddenField()

@@ -1,0 +1,133 @@
+"""Sign-in, sign-out and the language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+
+from judging.auth.forms import LanguageForm, SignInForm
+from judging.auth.models import User
+from judging.auth.services import authenticate, check_login_token, consume_login_token
+from judging.common.audit import record
+from judging.extensions import db, limiter
+
+bp = Blueprint("auth", __name__)
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the user of the session, if still enabled."""
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.is_enabled else None
+
+
+def unauthorized():
+    """Send a visitor who is not signed in to the sign-in page."""
+    flash(_("Please sign in first."), "info")
+    return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return target if it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _signin_limit() -> str:
+    return current_app.config["SIGNIN_RATE_LIMIT"]
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(
+    _signin_limit,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,
+)
+def sign_in():
+    """Sign in with username and password; failures are rate-limited per address."""
+    if current_user.is_authenticated:
+        return redirect(url_for("contests.home"))
+    form = SignInForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = authenticate(username=form.username.data, password=form.password.data)
+        if user is not None:
+            lang = session.get("lang")
+            session.clear()  # a fresh session on sign-in: no fixation
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            record("sign_in", user_id=user.id, obj=user)
+            db.session.commit()
+            return redirect(safe_next(form.next.data) or url_for("contests.home"))
+        db.session.rollback()
+        # One message for an unknown user and a wrong password: no hint which.
+        form.password.errors.append(_("Wrong username or password."))
+        return render_template("auth/sign_in.html", form=form), 401
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/sign_in.html", form=form), status
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out():
+    """Sign out (POST with a CSRF token, so no page can sign a user out by a link)."""
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("contests.home"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Switch the interface language for this browser."""
+    form = LanguageForm()
+    if form.validate_on_submit() and form.lang.data in current_app.config["LANGUAGES"]:
+        session["lang"] = form.lang.data
+    return redirect(safe_next(form.next.data) or url_for("contests.home"))
+
+
+@bp.route("/login/<token>", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
+def link_sign_in(token: str):
+    """Sign in with a one-time link: GET shows a button (link previews must not use it up)."""
+    form = FlaskForm()
+    if request.method == "POST" and form.validate_on_submit():
+        user, status = consume_login_token(token)
+        if user is not None:
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            record("sign_in_link", user_id=user.id, obj=user)
+            db.session.commit()
+            return redirect(url_for("contests.home"))
+        db.session.rollback()
+    else:
+        row, status = check_login_token(token)
+        if status == "ok":
+            name = row.user.display_name or row.user.username
+            return render_template("auth/link.html", form=form, name=name)
+    code = 410 if status in ("used", "expired") else 404
+    return render_template("auth/link_refused.html", status=status), code

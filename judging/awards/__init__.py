@@ -1,0 +1,1 @@
+"""Advancement and awards decided from standings, and frozen results snapshots."""

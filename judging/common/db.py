@@ -1,0 +1,65 @@
+"""Database engine set-up: SQLite pragmas and write transactions that begin immediately."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+# Set for requests and commands that write, so SQLite takes its write lock at BEGIN
+# (BEGIN IMMEDIATE) and waits on the busy timeout there, instead of failing with
+# "database is locked" when a deferred read transaction later tries to upgrade.
+_immediate: ContextVar[bool] = ContextVar("sqlite_begin_immediate", default=False)
+
+
+def set_write_intent(value: bool) -> None:
+    """Declare whether the current request or command will write."""
+    _immediate.set(value)
+
+
+@contextmanager
+def write_intent():
+    """Run a block with write transactions beginning immediately on SQLite."""
+    token = _immediate.set(True)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
+
+
+def configure_engine(engine: Engine, *, busy_timeout_ms: int) -> None:
+    """Apply per-connection settings; on SQLite: foreign keys, WAL, busy timeout."""
+    if engine.dialect.name != "sqlite":
+        return
+    in_memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling
+        # of transactions would otherwise defer it and ignore IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def insert_for(session_or_bind, model):
+    """An INSERT construct that knows ON CONFLICT, for the session's dialect."""
+    name = session_or_bind.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the app supports SQLite and PostgreSQL
+        raise RuntimeError(f"no upsert for {name}")
+    return insert(model)

@@ -1,0 +1,11 @@
+"""Showing decimals the way people write them."""
+
+from decimal import Decimal
+
+
+def plain(value: Decimal | int | None) -> str:
+    """A decimal without trailing zeros or exponent: 40.00 → "40", 27.50 → "27.5"."""
+    if value is None:
+        return ""
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "") else text

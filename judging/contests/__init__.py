@@ -1,0 +1,1 @@
+"""Contests and their structure: stages, groups, fields, rubrics and award tiers."""

@@ -1,0 +1,245 @@
+"""Contest, Stage, Group, Field, Criterion, AwardTier and SpecialAward."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from judging.common.enums import AggregationRule, ContestStatus, StageKind, StageState
+from judging.common.models import MONEY, POINTS, UTCDateTime, enum_type, utcnow
+from judging.extensions import db
+
+if TYPE_CHECKING:
+    from judging.entries.models import Entry
+    from judging.judges.models import Judge
+
+
+class Contest(db.Model):
+    """One contest (赛事), e.g. the 2020 Dalian universities contest."""
+
+    __tablename__ = "contests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    year: Mapped[int]
+    organizers: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[ContestStatus] = mapped_column(
+        enum_type(ContestStatus), default=ContestStatus.SETUP
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="contest", order_by="Stage.position", cascade="all, delete-orphan"
+    )
+    groups: Mapped[list[Group]] = relationship(
+        back_populates="contest", order_by="Group.position", cascade="all, delete-orphan"
+    )
+    fields: Mapped[list[Field]] = relationship(
+        back_populates="contest", order_by="Field.position", cascade="all, delete-orphan"
+    )
+    entries: Mapped[list[Entry]] = relationship(
+        back_populates="contest", order_by="Entry.code", cascade="all, delete-orphan"
+    )
+    judges: Mapped[list[Judge]] = relationship(
+        back_populates="contest", order_by="Judge.name", cascade="all, delete-orphan"
+    )
+    special_awards: Mapped[list[SpecialAward]] = relationship(
+        back_populates="contest", order_by="SpecialAward.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (sa.CheckConstraint("year BETWEEN 1900 AND 9999", name="year_range"),)
+
+    def stage(self, code: str) -> Stage | None:
+        """Return the stage with this code, or None."""
+        return next((s for s in self.stages if s.code == code), None)
+
+    def group(self, code: str) -> Group | None:
+        """Return the group with this code, or None."""
+        return next((g for g in self.groups if g.code == code), None)
+
+    def __repr__(self) -> str:
+        return f"<Contest {self.slug}>"
+
+
+class Stage(db.Model):
+    """One round of a contest (赛段): online review, semi-final, live final."""
+
+    __tablename__ = "stages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(sa.ForeignKey("contests.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(sa.String(32))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    kind: Mapped[StageKind] = mapped_column(enum_type(StageKind), default=StageKind.ONLINE)
+    state: Mapped[StageState] = mapped_column(enum_type(StageState), default=StageState.DRAFT)
+    judges_per_entry: Mapped[int] = mapped_column(default=5)
+    rule: Mapped[AggregationRule] = mapped_column(
+        enum_type(AggregationRule), default=AggregationRule.TRIMMED
+    )
+    trim: Mapped[int] = mapped_column(default=1)
+    min_sheets_to_trim: Mapped[int] = mapped_column(default=5)
+    advance_quota: Mapped[int | None]
+    advance_threshold: Mapped[Decimal | None] = mapped_column(POINTS)
+    weight: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 4, asdecimal=True))
+    pitch_minutes: Mapped[int] = mapped_column(default=8)
+    qa_minutes: Mapped[int] = mapped_column(default=7)
+
+    contest: Mapped[Contest] = relationship(back_populates="stages")
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="stage",
+        order_by="(Criterion.group_id, Criterion.position)",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("contest_id", "code"),
+        sa.UniqueConstraint("contest_id", "position"),
+        sa.CheckConstraint("judges_per_entry >= 1", name="judges_per_entry_positive"),
+        sa.CheckConstraint("trim >= 0", name="trim_not_negative"),
+        sa.CheckConstraint("min_sheets_to_trim >= 0", name="min_sheets_not_negative"),
+        sa.CheckConstraint("advance_quota IS NULL OR advance_quota >= 0", name="quota_ok"),
+        sa.CheckConstraint("weight IS NULL OR (weight >= 0 AND weight <= 1)", name="weight_ok"),
+        sa.CheckConstraint("pitch_minutes >= 0 AND qa_minutes >= 0", name="minutes_ok"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        """Whether judges may score in this stage now."""
+        return self.state == StageState.OPEN
+
+    @property
+    def is_published(self) -> bool:
+        """Whether the public may see this stage's results."""
+        return self.state == StageState.PUBLISHED
+
+    def rubric(self, group: Group) -> list[Criterion]:
+        """Return this stage's criteria for one group, in rubric order."""
+        return sorted(
+            (c for c in self.criteria if c.group_id == group.id), key=lambda c: c.position
+        )
+
+    def __repr__(self) -> str:
+        return f"<Stage {self.code}>"
+
+
+class Group(db.Model):
+    """A division of a contest (组别), e.g. 天使组 or 成长组."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(sa.ForeignKey("contests.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    code: Mapped[str] = mapped_column(sa.String(32))
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+    contest: Mapped[Contest] = relationship(back_populates="groups")
+
+    __table_args__ = (sa.UniqueConstraint("contest_id", "code"),)
+
+    def __repr__(self) -> str:
+        return f"<Group {self.code}>"
+
+
+class Field(db.Model):
+    """A technology field (领域), used to match judges' expertise to entries."""
+
+    __tablename__ = "fields"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(sa.ForeignKey("contests.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+    contest: Mapped[Contest] = relationship(back_populates="fields")
+
+    __table_args__ = (sa.UniqueConstraint("contest_id", "name"),)
+
+    def __repr__(self) -> str:
+        return f"<Field {self.name}>"
+
+
+class Criterion(db.Model):
+    """One line of a stage's rubric for one group (评分项)."""
+
+    __tablename__ = "criteria"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(sa.ForeignKey("stages.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("groups.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    max_points: Mapped[Decimal] = mapped_column(POINTS)
+    step: Mapped[Decimal] = mapped_column(POINTS, default=Decimal("0.5"))
+
+    stage: Mapped[Stage] = relationship(back_populates="criteria")
+    group: Mapped[Group] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("stage_id", "group_id", "position"),
+        sa.UniqueConstraint("stage_id", "group_id", "name"),
+        sa.CheckConstraint("max_points > 0", name="max_positive"),
+        sa.CheckConstraint("step > 0 AND step <= max_points", name="step_ok"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Criterion {self.name} /{self.max_points}>"
+
+
+class AwardTier(db.Model):
+    """A prize level of a stage and group (奖项等级), filled in rank order up to its quota."""
+
+    __tablename__ = "award_tiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(sa.ForeignKey("contests.id", ondelete="CASCADE"))
+    stage_id: Mapped[int] = mapped_column(sa.ForeignKey("stages.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("groups.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(120))
+    quota: Mapped[int]
+    prize: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+
+    stage: Mapped[Stage] = relationship()
+    group: Mapped[Group] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("stage_id", "group_id", "position"),
+        sa.CheckConstraint("quota >= 0", name="quota_not_negative"),
+        sa.CheckConstraint("prize >= 0", name="prize_not_negative"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<AwardTier {self.name} x{self.quota}>"
+
+
+class SpecialAward(db.Model):
+    """An award given by a rule (专项奖), e.g. every student team that reached 复赛.
+
+    ``rule`` is a small expression, currently ``student_team_reached:<stage code>``.
+    """
+
+    __tablename__ = "special_awards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(sa.ForeignKey("contests.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    rule: Mapped[str] = mapped_column(sa.String(120))
+    prize: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+
+    contest: Mapped[Contest] = relationship(back_populates="special_awards")
+
+    __table_args__ = (
+        sa.UniqueConstraint("contest_id", "name"),
+        sa.CheckConstraint("prize >= 0", name="prize_not_negative"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<SpecialAward {self.name}>"

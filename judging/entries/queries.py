@@ -1,0 +1,35 @@
+"""Reads about entries: which stages each entry takes part in."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from judging.contests.models import Stage
+from judging.entries.models import Entry
+from judging.judges.models import Assignment
+from judging.scoring.models import ScoreSheet
+
+
+def taking_part(contest_id: int) -> sa.Subquery:
+    """(stage_id, entry_id) for every entry taking part in a stage of the contest.
+
+    An entry takes part in (has *reached*) a stage when it was advanced into it or a
+    later stage, or has an assignment or a score sheet there (SPEC, Rule 6).
+    """
+    advanced_to = aliased(Stage)
+    return sa.union(
+        sa.select(Assignment.stage_id, Assignment.entry_id)
+        .join(Entry, Entry.id == Assignment.entry_id)
+        .where(Entry.contest_id == contest_id),
+        sa.select(ScoreSheet.stage_id, ScoreSheet.entry_id)
+        .join(Entry, Entry.id == ScoreSheet.entry_id)
+        .where(Entry.contest_id == contest_id),
+        sa.select(Stage.id.label("stage_id"), Entry.id.label("entry_id"))
+        .join(advanced_to, advanced_to.id == Entry.advanced_stage_id)
+        .join(
+            Stage,
+            sa.and_(Stage.contest_id == Entry.contest_id, Stage.position <= advanced_to.position),
+        )
+        .where(Entry.contest_id == contest_id),
+    ).subquery()

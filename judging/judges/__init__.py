@@ -1,0 +1,1 @@
+"""Judges (评委), their conflicts of interest (回避) and their assignments to entries."""

@@ -1,0 +1,39 @@
+"""Every model, imported in one place so the mappers and migrations see them all."""
+
+from judging.auth.models import LoginToken, User
+from judging.awards.models import Award, ResultSnapshot
+from judging.common.audit import AuditEvent
+from judging.contests.models import (
+    AwardTier,
+    Contest,
+    Criterion,
+    Field,
+    Group,
+    SpecialAward,
+    Stage,
+)
+from judging.entries.models import Entry
+from judging.judges.models import Assignment, Conflict, Judge, judge_fields
+from judging.scoring.models import Score, ScoreSheet
+
+__all__ = [
+    "AuditEvent",
+    "Assignment",
+    "Award",
+    "AwardTier",
+    "Conflict",
+    "Contest",
+    "Criterion",
+    "Entry",
+    "Field",
+    "Group",
+    "Judge",
+    "LoginToken",
+    "ResultSnapshot",
+    "Score",
+    "ScoreSheet",
+    "SpecialAward",
+    "Stage",
+    "User",
+    "judge_fields",
+]

@@ -1,0 +1,73 @@
+"""The scoring form, built from the stage's rubric for the entry's group."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import Length
+
+from judging.common.numbers import plain
+from judging.contests.models import Criterion
+
+
+class PointsField(StringField):
+    """A criterion's points: typed as text, so full-width digits and partial drafts survive.
+
+    The numbers are checked by the scoring service (range, step, completeness), which
+    is the one place the rules live; the browser gets matching HTML hints.
+    """
+
+    def __init__(self, *args, criterion: Criterion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criterion = criterion
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("type", "number")
+        kwargs.setdefault("inputmode", "decimal")
+        kwargs.setdefault("min", "0")
+        kwargs.setdefault("max", plain(self.criterion.max_points))
+        kwargs.setdefault("step", plain(self.criterion.step))
+        kwargs.setdefault("data-max", str(self.criterion.max_points))
+        return super().__call__(**kwargs)
+
+
+class SheetFormBase(FlaskForm):
+    """Fields every sheet has; the criteria are added per rubric."""
+
+    version = HiddenField(default="0")
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
+
+    def criterion_fields(self) -> list[PointsField]:
+        """The points fields in rubric order."""
+        return [f for f in self if isinstance(f, PointsField)]
+
+    def raw_points(self) -> dict[int, str]:
+        """What was typed per criterion id."""
+        return {f.criterion.id: f.data for f in self.criterion_fields()}
+
+
+def sheet_form_class(rubric: list[Criterion]) -> type[SheetFormBase]:
+    """A form class with one PointsField per criterion, named c<criterion id>."""
+    attrs = {
+        f"c{c.id}": PointsField(
+            c.name,
+            description=c.description,
+            criterion=c,
+            filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        )
+        for c in rubric
+    }
+    return type("SheetForm", (SheetFormBase,), attrs)
+
+
+class ConflictForm(FlaskForm):
+    """A judge declares a conflict of interest."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
+
+
+class ReopenForm(FlaskForm):
+    """The organizer reopens a submitted sheet."""
+
+    reason = StringField(_l("Reason"), validators=[Length(max=500)])

@@ -1,0 +1,136 @@
+"""Reads for the scoring pages: a judge's assigned entries and their sheets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from judging.contests.models import Stage
+from judging.entries.models import Entry
+from judging.extensions import db
+from judging.judges.models import Assignment, Judge
+from judging.judges.queries import binding_conflict_exists
+from judging.scoring.models import Score, ScoreSheet
+
+NOT_STARTED = "not_started"
+SHEET_STATES = (NOT_STARTED, "draft", "submitted")
+
+
+@dataclass
+class AssignedEntry:
+    """One line of a judge's list: the entry and the state of the judge's sheet."""
+
+    entry: Entry
+    state: str
+    total: Decimal | None
+    submitted_at: datetime | None
+
+
+def assigned_entries(
+    judge: Judge, stage: Stage, *, state: str | None = None, group_id: int | None = None
+) -> list[AssignedEntry]:
+    """The judge's non-conflicted assigned entries in stage, with sheet state and total."""
+    totals = (
+        sa.select(Score.sheet_id, sa.func.sum(Score.points).label("total"))
+        .group_by(Score.sheet_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Entry, ScoreSheet.state, totals.c.total, ScoreSheet.submitted_at)
+        .join(Assignment, Assignment.entry_id == Entry.id)
+        .outerjoin(
+            ScoreSheet,
+            sa.and_(
+                ScoreSheet.stage_id == Assignment.stage_id,
+                ScoreSheet.judge_id == Assignment.judge_id,
+                ScoreSheet.entry_id == Assignment.entry_id,
+            ),
+        )
+        .outerjoin(totals, totals.c.sheet_id == ScoreSheet.id)
+        .where(
+            Assignment.judge_id == judge.id,
+            Assignment.stage_id == stage.id,
+            ~binding_conflict_exists(Assignment.judge_id, Assignment.entry_id),
+        )
+        .options(selectinload(Entry.group), selectinload(Entry.field))
+        .order_by(Entry.code)
+    )
+    if group_id:
+        query = query.where(Entry.group_id == group_id)
+    rows = [
+        AssignedEntry(
+            entry=entry,
+            state=sheet_state.value if sheet_state is not None else NOT_STARTED,
+            total=total,
+            submitted_at=submitted_at,
+        )
+        for entry, sheet_state, total, submitted_at in db.session.execute(query)
+    ]
+    if state in SHEET_STATES:
+        rows = [r for r in rows if r.state == state]
+    return rows
+
+
+def find_sheet(judge: Judge, entry: Entry, stage: Stage) -> ScoreSheet | None:
+    """The judge's sheet for entry in stage, with its scores, or None."""
+    return db.session.scalar(
+        sa.select(ScoreSheet)
+        .where(
+            ScoreSheet.stage_id == stage.id,
+            ScoreSheet.judge_id == judge.id,
+            ScoreSheet.entry_id == entry.id,
+        )
+        .options(selectinload(ScoreSheet.scores))
+        .execution_options(populate_existing=True)
+    )
+
+
+def judge_for(user_id: int, contest_id: int) -> Judge | None:
+    """The judge record of a user in a contest, or None."""
+    return db.session.scalar(
+        sa.select(Judge).where(Judge.user_id == user_id, Judge.contest_id == contest_id)
+    )
+
+
+@dataclass
+class SheetRow:
+    """One sheet on the organizer's list."""
+
+    sheet: ScoreSheet
+    entry: Entry
+    judge: Judge
+    total: Decimal
+
+
+def stage_sheets(
+    stage: Stage, *, state: str | None = None, judge_id: int | None = None, q: str = ""
+) -> list[SheetRow]:
+    """The sheets of a stage for the organizer, with totals, filtered by state, judge or entry."""
+    totals = (
+        sa.select(Score.sheet_id, sa.func.coalesce(sa.func.sum(Score.points), 0).label("total"))
+        .group_by(Score.sheet_id)
+        .subquery()
+    )
+    query = (
+        sa.select(ScoreSheet, Entry, Judge, sa.func.coalesce(totals.c.total, 0))
+        .join(Entry, Entry.id == ScoreSheet.entry_id)
+        .join(Judge, Judge.id == ScoreSheet.judge_id)
+        .outerjoin(totals, totals.c.sheet_id == ScoreSheet.id)
+        .where(ScoreSheet.stage_id == stage.id)
+        .order_by(Entry.code, Judge.name)
+    )
+    if state in ("draft", "submitted"):
+        query = query.where(ScoreSheet.state == state)
+    if judge_id:
+        query = query.where(ScoreSheet.judge_id == judge_id)
+    if q:
+        like = f"%{q}%"
+        query = query.where(sa.or_(Entry.code.ilike(like), Entry.title.ilike(like)))
+    return [
+        SheetRow(sheet=s, entry=e, judge=j, total=Decimal(t))
+        for s, e, j, t in db.session.execute(query)
+    ]

@@ -1,0 +1,212 @@
+"""Scoring pages: the judge's entry and rubric form, and the organizer's sheet list and reopen."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from judging.common.decorators import judge_required, organizer_required
+from judging.common.numbers import plain
+from judging.contests.models import Stage
+from judging.contests.queries import contest_or_404
+from judging.entries.models import Entry
+from judging.extensions import db
+from judging.judges.models import Judge
+from judging.judges.queries import contest_judges
+from judging.scoring import queries, services
+from judging.scoring.forms import ConflictForm, ReopenForm, sheet_form_class
+from judging.scoring.models import ScoreSheet
+from judging.scoring.queries import find_sheet, judge_for
+
+bp = Blueprint("scoring", __name__, url_prefix="/judge")
+
+
+def _load(stage_id: int, entry_id: int) -> tuple[Judge, Stage, Entry]:
+    """The signed-in judge, the stage and the entry, or 404 if any is not theirs to see."""
+    stage = db.session.get(Stage, stage_id)
+    entry = db.session.get(Entry, entry_id)
+    if stage is None or entry is None or entry.contest_id != stage.contest_id:
+        abort(404)
+    judge = judge_for(current_user.id, stage.contest_id)
+    if judge is None or not judge.can_see(entry, stage):
+        abort(404)
+    return judge, stage, entry
+
+
+def _fill_from_sheet(form, sheet) -> None:
+    by_criterion = {s.criterion_id: s.points for s in sheet.scores} if sheet else {}
+    for field in form.criterion_fields():
+        value = by_criterion.get(field.criterion.id)
+        field.data = plain(value) if value is not None else ""
+    form.comment.data = sheet.comment if sheet else ""
+    form.version.data = str(sheet.version) if sheet else "0"
+
+
+def _typed_total(form) -> str:
+    """The sum of the numbers in the form as typed (unreadable ones count as nothing)."""
+    total = Decimal("0")
+    for raw in form.raw_points().values():
+        try:
+            total += services.parse_decimal(raw) or 0
+        except ValueError:
+            continue
+    return plain(total)
+
+
+@bp.route("/stages/<int:stage_id>/entries/<int:entry_id>", methods=["GET", "POST"])
+@judge_required
+def sheet(stage_id: int, entry_id: int):
+    """Show an entry with the judge's sheet; save a draft or submit it."""
+    judge, stage, entry = _load(stage_id, entry_id)
+    rubric = stage.rubric(entry.group)
+    form = sheet_form_class(rubric)()
+    current = find_sheet(judge, entry, stage)
+    status = 200
+
+    if request.method == "POST":
+        if form.validate_on_submit():
+            submit = request.form.get("action") == "submit"
+            try:
+                version = int(form.version.data or "0")
+            except ValueError:
+                version = -1  # matches no sheet: answered as stale
+            try:
+                saved = services.save_sheet(
+                    judge=judge,
+                    entry=entry,
+                    stage=stage,
+                    points=form.raw_points(),
+                    comment=form.comment.data or "",
+                    expected_version=version,
+                    submit=submit,
+                )
+            except services.InvalidPoints as err:
+                db.session.rollback()
+                for field in form.criterion_fields():
+                    if field.criterion.id in err.errors:
+                        field.errors = [err.errors[field.criterion.id]]
+                flash(err.message, "error")
+                status = 400
+            except services.StaleSheet as err:
+                db.session.rollback()
+                flash(err.message, "error")
+                current = find_sheet(judge, entry, stage)
+                _fill_from_sheet(form, current)
+                status = 409
+            except services.NotFound:
+                db.session.rollback()
+                abort(404)
+            else:
+                db.session.commit()
+                if saved.is_submitted:
+                    flash(
+                        _("Submitted. Your sheet for %(code)s is locked.", code=entry.code),
+                        "success",
+                    )
+                else:
+                    flash(_("Draft saved."), "success")
+                return redirect(url_for("scoring.sheet", stage_id=stage.id, entry_id=entry.id))
+        else:
+            status = 400
+    else:
+        _fill_from_sheet(form, current)
+
+    return (
+        render_template(
+            "scoring/sheet.html",
+            typed_total=_typed_total(form),
+            saved_points={s.criterion_id: s.points for s in current.scores} if current else {},
+            judge=judge,
+            stage=stage,
+            entry=entry,
+            rubric=rubric,
+            form=form,
+            sheet=current,
+            conflict_form=ConflictForm(),
+            can_write=stage.is_open and entry.is_active and not (current and current.is_submitted),
+        ),
+        status,
+    )
+
+
+@bp.route("/stages/<int:stage_id>/entries/<int:entry_id>/conflict", methods=["POST"])
+@judge_required
+def declare_conflict(stage_id: int, entry_id: int):
+    """Declare a conflict of interest with an entry; it leaves the judge's list."""
+    judge, stage, entry = _load(stage_id, entry_id)
+    form = ConflictForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.declare_conflict(judge=judge, entry=entry, stage=stage, reason=form.reason.data)
+    except services.NotFound:
+        db.session.rollback()
+        abort(404)
+    except services.ScoringError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("scoring.sheet", stage_id=stage.id, entry_id=entry.id))
+    db.session.commit()
+    flash(_("Conflict declared: %(code)s is no longer in your list.", code=entry.code), "success")
+    return redirect(url_for("judges.home"))
+
+
+manage = Blueprint("sheets", __name__, url_prefix="/contests/<slug>")
+
+
+@manage.route("/stages/<code>/sheets")
+@organizer_required
+def stage_sheets(slug: str, code: str):
+    """The organizer's list of a stage's sheets, filterable, with reopen buttons."""
+    contest = contest_or_404(slug)
+    stage = contest.stage(code)
+    if stage is None:
+        abort(404)
+    state = request.args.get("state") or None
+    judge_id = request.args.get("judge", type=int)
+    q = (request.args.get("q") or "").strip()[:64]
+    rows = queries.stage_sheets(stage, state=state, judge_id=judge_id, q=q)
+    return render_template(
+        "scoring/stage_sheets.html",
+        contest=contest,
+        stage=stage,
+        rows=rows,
+        judges=contest_judges(contest.id),
+        state=state,
+        judge_id=judge_id,
+        q=q,
+        reopen_form=ReopenForm(),
+    )
+
+
+@manage.route("/sheets/<int:sheet_id>/reopen", methods=["POST"])
+@organizer_required
+def reopen(slug: str, sheet_id: int):
+    """Reopen a submitted sheet, with a required reason (Rule 7)."""
+    contest = contest_or_404(slug)
+    sheet = db.session.get(ScoreSheet, sheet_id)
+    if sheet is None or sheet.stage.contest_id != contest.id:
+        abort(404)
+    form = ReopenForm()
+    back = url_for("sheets.stage_sheets", slug=slug, code=sheet.stage.code, q=sheet.entry.code)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.reopen_sheet(sheet=sheet, reason=form.reason.data or "")
+    except services.ScoringError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(back)
+    db.session.commit()
+    flash(
+        _(
+            "Reopened: %(judge)s can change the sheet for %(code)s again.",
+            judge=sheet.judge.name,
+            code=sheet.entry.code,
+        ),
+        "success",
+    )
+    return redirect(back)

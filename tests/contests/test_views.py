@@ -1,0 +1,99 @@
+"""The home page of each role shows the real state of the contest."""
+
+import re
+
+from judging.common.enums import StageState
+from judging.extensions import db
+from tests.conftest import (
+    create_assignment,
+    create_contest,
+    create_criterion,
+    create_entry,
+    create_group,
+    create_judge,
+    create_sheet,
+    create_stage,
+    csrf_token,
+)
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def _small_contest(judge_user=None):
+    contest = create_contest("dalian-2020", name="大连市高校创新创业大赛")
+    angel = create_group(contest, "angel", "天使组", position=1)
+    growth = create_group(contest, "growth", "成长组", position=2)
+    prelim = create_stage(contest, "prelim", name="初赛", state=StageState.PUBLISHED)
+    final = create_stage(contest, "final", name="决赛", state=StageState.OPEN)
+    crit = create_criterion(final, angel, max_points="100")
+    entries = [create_entry(contest, angel, f"A-{i:03d}", phone="13800001234") for i in range(3)]
+    entries.append(create_entry(contest, growth, "G-001", email="lead@example.com"))
+    judge = create_judge(contest, judge_user, name="王评委")
+    for entry in entries[:3]:
+        create_assignment(final, judge, entry)
+    create_sheet(final, judge, entries[0], {crit: "80"}, submitted=True)
+    create_sheet(final, judge, entries[1], {crit: "70"}, submitted=False)
+    db.session.commit()
+    return contest, prelim, final
+
+
+def test_organizer_home_shows_counts_per_group_and_stage(organizer_client):
+    _small_contest()
+    text = _text(organizer_client.get("/"))
+    assert "大连市高校创新创业大赛" in text
+    assert "天使组 3 个项目" in text
+    assert "成长组 1 个项目" in text
+    assert "1 / 3" in text  # final: one of three assigned sheets submitted
+    assert "1 份草稿" in text
+
+
+def test_organizer_contest_page_shows_the_rubric(organizer_client):
+    _small_contest()
+    response = organizer_client.get("/contests/dalian-2020")
+    assert response.status_code == 200
+    text = _text(response)
+    assert "技术与产品 100 0.5" in text and "合计 100" in text
+    assert organizer_client.get("/contests/no-such").status_code == 404
+
+
+def test_judge_home_shows_own_progress(judge_client, judge_user):
+    _small_contest(judge_user)
+    response = judge_client.get("/", follow_redirects=True)
+    text = _text(response)
+    assert "我的评分" in text
+    assert "决赛" in text
+    assert "已分配 3 个项目，已提交 1 份，草稿 1 份" in text
+
+
+def test_public_home_shows_no_personal_data(client):
+    _small_contest()
+    html = client.get("/").get_data(as_text=True)
+    assert "大连市高校创新创业大赛" in html
+    assert "13800001234" not in html and "lead@example.com" not in html
+    assert "王评委" not in html
+
+
+def test_language_switch_to_english_and_back(client):
+    assert "登录" in _text(client.get("/sign-in"))
+    token = csrf_token(client)
+    response = client.post(
+        "/language", data={"lang": "en", "next": "/sign-in", "csrf_token": token}
+    )
+    assert response.headers["Location"] == "/sign-in"
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Sign in" in page
+    client.post("/language", data={"lang": "zh_CN", "csrf_token": csrf_token(client)})
+    assert '<html lang="zh-CN">' in client.get("/sign-in").get_data(as_text=True)
+
+
+def test_unknown_language_is_ignored(client):
+    client.post("/language", data={"lang": "xx", "csrf_token": csrf_token(client)})
+    assert '<html lang="zh-CN">' in client.get("/sign-in").get_data(as_text=True)
+
+
+def test_error_pages_are_in_the_layout(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "未找到" in response.get_data(as_text=True)
