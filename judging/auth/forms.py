@@ -1,12 +1,13 @@
 """Sign-in forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from judging.common.forms import BaseForm
 
-class SignInForm(FlaskForm):
+
+class SignInForm(BaseForm):
     """Username and password."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
@@ -14,7 +15,7 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(BaseForm):
     """Switch the interface language."""
 
     lang = HiddenField(validators=[DataRequired()])

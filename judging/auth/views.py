@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     current_app,
@@ -16,24 +17,26 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 
 from judging.auth.forms import LanguageForm, SignInForm
 from judging.auth.models import User
 from judging.auth.services import authenticate, check_login_token, consume_login_token
 from judging.common.audit import record
+from judging.common.forms import BaseForm
 from judging.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
 
+_LOAD_USER = sa.select(User).where(User.id == sa.bindparam("id"), User.is_enabled)
+
+
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the user of the session, if still enabled."""
     try:
-        user = db.session.get(User, int(user_id))
+        return db.session.execute(_LOAD_USER, {"id": int(user_id)}).scalar()
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.is_enabled else None
 
 
 def unauthorized():
@@ -111,7 +114,7 @@ def set_language():
 @limiter.limit(_signin_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
 def link_sign_in(token: str):
     """Sign in with a one-time link: GET shows a button (link previews must not use it up)."""
-    form = FlaskForm()
+    form = BaseForm()
     if request.method == "POST" and form.validate_on_submit():
         user, status = consume_login_token(token)
         if user is not None:

@@ -35,6 +35,9 @@ class AuditEvent(db.Model):
     reason: Mapped[str] = mapped_column(sa.Text, default="")
 
 
+_INSERT = AuditEvent.__table__.insert()  # built once: audit writes sit on hot paths
+
+
 def record(
     action: str,
     *,
@@ -47,22 +50,25 @@ def record(
     new: Any = None,
     reason: str = "",
     user_id: int | None = None,
-) -> AuditEvent:
-    """Add an audit event to the session (the caller commits), filling who and where."""
+) -> None:
+    """Write an audit event in the current transaction (the caller commits), filling who and
+    where from the request. A plain INSERT: the log is never read back in the same request."""
     if user_id is None and has_request_context() and current_user.is_authenticated:
         user_id = current_user.id
     ip = (request.remote_addr or "") if has_request_context() else "cli"
-    event = AuditEvent(
-        action=action,
-        user_id=user_id,
-        ip=ip,
-        contest_id=contest_id,
-        entry_id=entry_id,
-        object_type=object_type or (type(obj).__name__ if obj is not None else ""),
-        object_id=object_id if object_id is not None else getattr(obj, "id", None),
-        old=old,
-        new=new,
-        reason=reason,
+    db.session.execute(
+        _INSERT,
+        {
+            "created_at": utcnow(),
+            "action": action,
+            "user_id": user_id,
+            "ip": ip,
+            "contest_id": contest_id,
+            "entry_id": entry_id,
+            "object_type": object_type or (type(obj).__name__ if obj is not None else ""),
+            "object_id": object_id if object_id is not None else getattr(obj, "id", None),
+            "old": old,
+            "new": new,
+            "reason": reason,
+        },
     )
-    db.session.add(event)
-    return event

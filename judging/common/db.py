@@ -7,6 +7,7 @@ from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import scoped_session
 
 # Set for requests and commands that write, so SQLite takes its write lock at BEGIN
 # (BEGIN IMMEDIATE) and waits on the busy timeout there, instead of failing with
@@ -22,6 +23,42 @@ def set_write_intent(value: bool) -> None:
 @contextmanager
 def write_intent():
     """Run a block with write transactions beginning immediately on SQLite."""
+    token = _immediate.set(True)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
+
+
+def reads_first(view):
+    """Mark a view that reads without the write lock and takes it only for its writes.
+
+    Such a view's transaction begins deferred; the service it calls wraps its writes in
+    ``write_phase()``. On SQLite the write lock is then held for the writes alone, not
+    for the whole request, so several workers overlap their reading and checking.
+    """
+    view.reads_first = True
+    return view
+
+
+@contextmanager
+def write_phase(session):
+    """Run a block of writes in a transaction that holds the write lock from its start.
+
+    On SQLite, a transaction that only read is ended first (it has nothing to commit)
+    and the next one begins with BEGIN IMMEDIATE, so the writes below can never fail
+    with "database is locked" on a stale read snapshot; the rules are then checked again
+    inside the block. On PostgreSQL nothing changes: row locks and constraints suffice.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    if session.in_transaction() and not session.connection().info.get("immediate"):
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("write_phase() after unflushed changes: they would be committed")
+        session.commit()  # ends the read-only transaction; nothing is written
     token = _immediate.set(True)
     try:
         yield
@@ -50,7 +87,9 @@ def configure_engine(engine: Engine, *, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+        immediate = _immediate.get()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.info["immediate"] = immediate
 
 
 def insert_for(session_or_bind, model):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import segno
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from judging.common.audit import record
 from judging.common.decorators import judge_required, organizer_required
+from judging.common.forms import BaseForm
 from judging.contests.queries import contest_or_404
 from judging.extensions import db
 from judging.judges.queries import (
@@ -52,7 +52,7 @@ def judges(slug: str):
     """The organizer's list of judges with their progress and sign-in links."""
     contest = contest_or_404(slug)
     rows = [(judge, judge_progress(judge)) for judge in contest_judges(contest.id)]
-    return render_template("judges/list.html", contest=contest, rows=rows, form=FlaskForm())
+    return render_template("judges/list.html", contest=contest, rows=rows, form=BaseForm())
 
 
 @jury.route("/judges/cards", methods=["POST"])
@@ -60,7 +60,7 @@ def judges(slug: str):
 def cards(slug: str):
     """Printable judge cards: each with a fresh one-time sign-in link and its QR code."""
     contest = contest_or_404(slug)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     wanted = set(request.form.getlist("judge", type=int))
     cards = []

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
+from judging.common.forms import BaseForm
 from judging.common.numbers import plain
-from judging.contests.models import Criterion
+from judging.scoring.rubric import CriterionSpec
 
 
 class PointsField(StringField):
@@ -18,7 +20,7 @@ class PointsField(StringField):
     is the one place the rules live; the browser gets matching HTML hints.
     """
 
-    def __init__(self, *args, criterion: Criterion, **kwargs):
+    def __init__(self, *args, criterion: CriterionSpec, **kwargs):
         super().__init__(*args, **kwargs)
         self.criterion = criterion
 
@@ -32,7 +34,11 @@ class PointsField(StringField):
         return super().__call__(**kwargs)
 
 
-class SheetFormBase(FlaskForm):
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class SheetFormBase(BaseForm):
     """Fields every sheet has; the criteria are added per rubric."""
 
     version = HiddenField(default="0")
@@ -47,27 +53,31 @@ class SheetFormBase(FlaskForm):
         return {f.criterion.id: f.data for f in self.criterion_fields()}
 
 
-def sheet_form_class(rubric: list[Criterion]) -> type[SheetFormBase]:
-    """A form class with one PointsField per criterion, named c<criterion id>."""
+@lru_cache(maxsize=256)
+def sheet_form_class(rubric: tuple[CriterionSpec, ...]) -> type[SheetFormBase]:
+    """A form class with one PointsField per criterion, named c<criterion id>.
+
+    Cached by the rubric's values, so a changed rubric gets a new class.
+    """
     attrs = {
         f"c{c.id}": PointsField(
             c.name,
             description=c.description,
             criterion=c,
-            filters=[lambda v: v.strip() if isinstance(v, str) else v],
+            filters=[_strip],
         )
         for c in rubric
     }
     return type("SheetForm", (SheetFormBase,), attrs)
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(BaseForm):
     """A judge declares a conflict of interest."""
 
     reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(BaseForm):
     """The organizer reopens a submitted sheet."""
 
     reason = StringField(_l("Reason"), validators=[Length(max=500)])

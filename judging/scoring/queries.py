@@ -89,6 +89,39 @@ def find_sheet(judge: Judge, entry: Entry, stage: Stage) -> ScoreSheet | None:
     )
 
 
+_CONTEXT = (
+    sa.select(Judge, Stage, Entry)
+    .join(Stage, Stage.contest_id == Judge.contest_id)
+    .join(Entry, Entry.contest_id == Stage.contest_id)
+    .join(
+        Assignment,
+        sa.and_(
+            Assignment.stage_id == Stage.id,
+            Assignment.judge_id == Judge.id,
+            Assignment.entry_id == Entry.id,
+        ),
+    )
+    .where(
+        Judge.user_id == sa.bindparam("user"),
+        Stage.id == sa.bindparam("stage"),
+        Entry.id == sa.bindparam("entry"),
+        ~binding_conflict_exists(Judge.id, Entry.id),
+    )
+)
+
+
+def scoring_context(user_id: int, stage_id: int, entry_id: int):
+    """(judge, stage, entry) when the user judges entry in stage, else None (one query).
+
+    The user must be a judge of the stage's contest, assigned the entry in that stage,
+    with no binding conflict; the entry must belong to the same contest.
+    """
+    row = db.session.execute(
+        _CONTEXT, {"user": user_id, "stage": stage_id, "entry": entry_id}
+    ).one_or_none()
+    return tuple(row) if row is not None else None
+
+
 def judge_for(user_id: int, contest_id: int) -> Judge | None:
     """The judge record of a user in a contest, or None."""
     return db.session.scalar(

@@ -10,22 +10,31 @@ draft. Services flush; the request commits once.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from judging.common.audit import record
-from judging.common.db import insert_for
-from judging.common.enums import ConflictSource, ConflictStatus, SheetState
+from judging.common.db import insert_for, write_phase
+from judging.common.enums import (
+    ConflictSource,
+    ConflictStatus,
+    EntryStatus,
+    SheetState,
+    StageState,
+)
 from judging.common.models import utcnow
 from judging.common.numbers import plain
 from judging.contests.models import Criterion, Stage
 from judging.entries.models import Entry
 from judging.extensions import db
-from judging.judges.models import Conflict, Judge
+from judging.judges.models import Assignment, Conflict, Judge
+from judging.judges.queries import binding_conflict_exists
 from judging.scoring.models import Score, ScoreSheet
+from judging.scoring.rubric import CriterionSpec, rubric_specs
 
 MAX_COMMENT = 2000
 MAX_REASON = 500
@@ -79,7 +88,7 @@ def parse_decimal(raw) -> Decimal | None:
 
 
 def check_points(
-    rubric: list[Criterion], raw: Mapping[int, object], *, complete: bool
+    rubric: Sequence[CriterionSpec], raw: Mapping[int, object], *, complete: bool
 ) -> dict[int, Decimal]:
     """Validate points per criterion id against the rubric; raise InvalidPoints naming each field.
 
@@ -119,33 +128,109 @@ def check_points(
 
 def describe_sheet(sheet_id: int) -> dict | None:
     """A sheet's state, comment, version and points by criterion name, for the audit log."""
-    row = db.session.execute(
-        sa.select(ScoreSheet.state, ScoreSheet.comment, ScoreSheet.version).where(
-            ScoreSheet.id == sheet_id
+    rows = db.session.execute(
+        sa.select(
+            ScoreSheet.state, ScoreSheet.comment, ScoreSheet.version, Criterion.name, Score.points
         )
-    ).one_or_none()
-    if row is None:
-        return None
-    points = db.session.execute(
-        sa.select(Criterion.name, Score.points)
-        .join(Criterion, Criterion.id == Score.criterion_id)
-        .where(Score.sheet_id == sheet_id)
+        .outerjoin(Score, Score.sheet_id == ScoreSheet.id)
+        .outerjoin(Criterion, Criterion.id == Score.criterion_id)
+        .where(ScoreSheet.id == sheet_id)
         .order_by(Criterion.position)
     ).all()
+    if not rows:
+        return None
+    state, comment, version = rows[0][:3]
     return {
-        "state": str(row.state),
-        "comment": row.comment,
-        "version": row.version,
-        "points": {name: str(p) for name, p in points},
+        "state": str(state),
+        "comment": comment,
+        "version": version,
+        "points": {name: str(p) for *_, name, p in rows if name is not None},
     }
 
 
-def _sheet_key(stage: Stage, judge: Judge, entry: Entry):
-    return (
-        ScoreSheet.stage_id == stage.id,
-        ScoreSheet.judge_id == judge.id,
-        ScoreSheet.entry_id == entry.id,
+@dataclass(frozen=True)
+class SavedSheet:
+    """What a save left: the sheet's id, new version and state."""
+
+    id: int
+    version: int
+    state: SheetState
+
+    @property
+    def is_submitted(self) -> bool:
+        """Whether the save locked the sheet."""
+        return self.state == SheetState.SUBMITTED
+
+
+# The statements of the scoring hot path are built once; building them per request cost
+# more than running them (bench/scoring.py).
+_MAY_WRITE = (
+    sa.select(Assignment.id)
+    .join(Stage, Stage.id == Assignment.stage_id)
+    .join(Entry, Entry.id == Assignment.entry_id)
+    .where(
+        Assignment.stage_id == sa.bindparam("stage"),
+        Assignment.judge_id == sa.bindparam("judge"),
+        Assignment.entry_id == sa.bindparam("entry"),
+        Stage.state == StageState.OPEN,
+        Entry.status == EntryStatus.REGISTERED,
+        ~binding_conflict_exists(Assignment.judge_id, Assignment.entry_id),
     )
+)
+_SHEET_KEY = (
+    ScoreSheet.stage_id == sa.bindparam("stage"),
+    ScoreSheet.judge_id == sa.bindparam("judge"),
+    ScoreSheet.entry_id == sa.bindparam("entry"),
+)
+_SHEET_ID = sa.select(ScoreSheet.id).where(*_SHEET_KEY)
+_SHEET_STATE = sa.select(ScoreSheet.state).where(*_SHEET_KEY)
+_UPDATE_SHEET = (
+    ScoreSheet.__table__.update()
+    .where(
+        *_SHEET_KEY,
+        ScoreSheet.version == sa.bindparam("expected"),
+        ScoreSheet.state == SheetState.DRAFT,
+    )
+    .values(
+        version=ScoreSheet.version + 1,
+        state=sa.bindparam("new_state"),
+        comment=sa.bindparam("new_comment"),
+        updated_at=sa.bindparam("now"),
+        submitted_at=sa.bindparam("new_submitted_at"),
+    )
+    .returning(ScoreSheet.id)
+)
+_DELETE_CLEARED = Score.__table__.delete().where(
+    Score.sheet_id == sa.bindparam("sheet"),
+    Score.criterion_id.not_in(sa.bindparam("keep", expanding=True)),
+)
+_upserts: dict[str, dict[str, sa.Executable]] = {}
+
+
+def _upsert(name: str) -> sa.Executable:
+    """The dialect's ON CONFLICT statements, built once per dialect."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _upserts:
+        sheet = insert_for(db.session, ScoreSheet.__table__).on_conflict_do_nothing(
+            index_elements=["stage_id", "judge_id", "entry_id"]
+        )
+        score = insert_for(db.session, Score.__table__)
+        _upserts[dialect] = {
+            "new_sheet": sheet.returning(ScoreSheet.id),
+            "new_scores": score,
+            "replace_scores": score.on_conflict_do_update(
+                index_elements=["sheet_id", "criterion_id"], set_={"points": score.excluded.points}
+            ),
+        }
+    return _upserts[dialect][name]
+
+
+def _may_write(stage_id: int, judge_id: int, entry_id: int) -> bool:
+    """In the write transaction: the stage is open, the entry competing and assigned to the
+    judge, with no binding conflict (checked again here so a concurrent change cannot slip
+    between the page's checks and the write)."""
+    params = {"stage": stage_id, "judge": judge_id, "entry": entry_id}
+    return db.session.execute(_MAY_WRITE, params).first() is not None
 
 
 def save_sheet(
@@ -157,101 +242,98 @@ def save_sheet(
     comment: str,
     expected_version: int,
     submit: bool,
-) -> ScoreSheet:
+    rubric: Sequence[CriterionSpec] | None = None,
+) -> SavedSheet:
     """Save a draft (submit=False) or submit (lock) the judge's sheet for entry in stage.
 
     ``expected_version`` is the version the form was loaded with (0: no sheet yet).
-    Raises NotFound, InvalidPoints or StaleSheet; on success the sheet's version grew by one.
+    Raises NotFound, InvalidPoints or StaleSheet; on success the version grew by one.
+    The checks and the points are read first; the write lock is held only for the writes.
     """
-    if not judge.can_score(entry, stage):
+    stage_id, judge_id, entry_id = stage.id, judge.id, entry.id
+    contest_id, user_id = stage.contest_id, judge.user_id
+    if rubric is None:
+        rubric = rubric_specs(stage_id, entry.group_id)
+    if not (stage.is_open and entry.is_active and entry.contest_id == contest_id):
         raise NotFound()
-    clean = check_points(stage.rubric(entry.group), points, complete=submit)
+    clean = check_points(rubric, points, complete=submit)
     comment = (comment or "").strip()[:MAX_COMMENT]
-    now = utcnow()
     state = SheetState.SUBMITTED if submit else SheetState.DRAFT
-    submitted_at = now if submit else None
+    key = {"stage": stage_id, "judge": judge_id, "entry": entry_id}
 
-    existing_id = db.session.scalar(
-        sa.select(ScoreSheet.id).where(*_sheet_key(stage, judge, entry))
-    )
-    old = describe_sheet(existing_id) if existing_id is not None else None
-
-    if expected_version == 0:
-        stmt = (
-            insert_for(db.session, ScoreSheet)
-            .values(
-                stage_id=stage.id,
-                judge_id=judge.id,
-                entry_id=entry.id,
-                state=state,
-                comment=comment,
-                version=1,
-                created_at=now,
-                updated_at=now,
-                submitted_at=submitted_at,
+    with write_phase(db.session):
+        if not _may_write(stage_id, judge_id, entry_id):
+            raise NotFound()
+        now = utcnow()
+        submitted_at = now if submit else None
+        if expected_version == 0:
+            old = None
+            sheet_id = db.session.execute(
+                _upsert("new_sheet"),
+                {
+                    "stage_id": stage_id,
+                    "judge_id": judge_id,
+                    "entry_id": entry_id,
+                    "state": state,
+                    "comment": comment,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                    "submitted_at": submitted_at,
+                },
+            ).scalar()
+        else:
+            current = db.session.execute(_SHEET_ID, key).scalar()
+            old = describe_sheet(current) if current is not None else None
+            sheet_id = db.session.execute(
+                _UPDATE_SHEET,
+                {
+                    **key,
+                    "expected": expected_version,
+                    "new_state": state,
+                    "new_comment": comment,
+                    "now": now,
+                    "new_submitted_at": submitted_at,
+                },
+            ).scalar()
+        if sheet_id is None:
+            if db.session.execute(_SHEET_STATE, key).scalar() == SheetState.SUBMITTED:
+                raise StaleSheet(_("This sheet has already been submitted and is locked."))
+            raise StaleSheet(
+                _(
+                    "This sheet was changed elsewhere (another tab or device). The latest saved "
+                    "scores are shown; please check them and save again."
+                )
             )
-            .on_conflict_do_nothing(index_elements=["stage_id", "judge_id", "entry_id"])
-            .returning(ScoreSheet.id)
+
+        _write_scores(sheet_id, clean, replace=old is not None)
+        names = {c.id: c.name for c in rubric}
+        new_version = expected_version + 1
+        record(
+            "sheet_submit" if submit else "sheet_save",
+            user_id=user_id,
+            contest_id=contest_id,
+            entry_id=entry_id,
+            object_type="ScoreSheet",
+            object_id=sheet_id,
+            old=old,
+            new={
+                "state": str(state),
+                "comment": comment,
+                "version": new_version,
+                "points": {names[cid]: str(p) for cid, p in clean.items()},
+            },
         )
-        sheet_id = db.session.execute(stmt).scalar()
-    else:
-        sheet_id = db.session.execute(
-            sa.update(ScoreSheet)
-            .where(
-                *_sheet_key(stage, judge, entry),
-                ScoreSheet.version == expected_version,
-                ScoreSheet.state == SheetState.DRAFT,
-            )
-            .values(
-                version=ScoreSheet.version + 1,
-                state=state,
-                comment=comment,
-                updated_at=now,
-                submitted_at=submitted_at,
-            )
-            .returning(ScoreSheet.id)
-            .execution_options(synchronize_session=False)
-        ).scalar()
-    if sheet_id is None:
-        if old is not None and old["state"] == SheetState.SUBMITTED:
-            raise StaleSheet(_("This sheet has already been submitted and is locked."))
-        raise StaleSheet(
-            _(
-                "This sheet was changed elsewhere (another tab or device). The latest saved "
-                "scores are shown; please check them and save again."
-            )
-        )
-
-    _write_scores(sheet_id, clean)
-    new = describe_sheet(sheet_id)
-    record(
-        "sheet_submit" if submit else "sheet_save",
-        contest_id=stage.contest_id,
-        entry_id=entry.id,
-        object_type="ScoreSheet",
-        object_id=sheet_id,
-        old=old,
-        new=new,
-    )
-    db.session.flush()
-    return db.session.get(ScoreSheet, sheet_id, populate_existing=True)
+    return SavedSheet(id=sheet_id, version=new_version, state=state)
 
 
-def _write_scores(sheet_id: int, clean: Mapping[int, Decimal]) -> None:
+def _write_scores(sheet_id: int, clean: Mapping[int, Decimal], *, replace: bool) -> None:
     """Make the sheet's score rows exactly ``clean``: upsert the given, delete the cleared."""
-    if clean:
-        stmt = insert_for(db.session, Score).values(
-            [{"sheet_id": sheet_id, "criterion_id": cid, "points": p} for cid, p in clean.items()]
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["sheet_id", "criterion_id"], set_={"points": stmt.excluded.points}
-        )
-        db.session.execute(stmt)
-    db.session.execute(
-        sa.delete(Score)
-        .where(Score.sheet_id == sheet_id, Score.criterion_id.not_in(list(clean) or [-1]))
-        .execution_options(synchronize_session=False)
-    )
+    rows = [{"sheet_id": sheet_id, "criterion_id": cid, "points": p} for cid, p in clean.items()]
+    if rows:
+        db.session.execute(_upsert("replace_scores" if replace else "new_scores"), rows)
+    if replace:
+        db.session.execute(_DELETE_CLEARED, {"sheet": sheet_id, "keep": list(clean) or [-1]})
 
 
 def reopen_sheet(*, sheet: ScoreSheet, reason: str) -> ScoreSheet:

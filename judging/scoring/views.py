@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from judging.common.db import reads_first
 from judging.common.decorators import judge_required, organizer_required
 from judging.common.numbers import plain
 from judging.contests.models import Stage
@@ -19,21 +20,18 @@ from judging.judges.queries import contest_judges
 from judging.scoring import queries, services
 from judging.scoring.forms import ConflictForm, ReopenForm, sheet_form_class
 from judging.scoring.models import ScoreSheet
-from judging.scoring.queries import find_sheet, judge_for
+from judging.scoring.queries import find_sheet, scoring_context
+from judging.scoring.rubric import rubric_specs
 
 bp = Blueprint("scoring", __name__, url_prefix="/judge")
 
 
 def _load(stage_id: int, entry_id: int) -> tuple[Judge, Stage, Entry]:
     """The signed-in judge, the stage and the entry, or 404 if any is not theirs to see."""
-    stage = db.session.get(Stage, stage_id)
-    entry = db.session.get(Entry, entry_id)
-    if stage is None or entry is None or entry.contest_id != stage.contest_id:
+    context = scoring_context(current_user.id, stage_id, entry_id)
+    if context is None:
         abort(404)
-    judge = judge_for(current_user.id, stage.contest_id)
-    if judge is None or not judge.can_see(entry, stage):
-        abort(404)
-    return judge, stage, entry
+    return context
 
 
 def _fill_from_sheet(form, sheet) -> None:
@@ -57,63 +55,61 @@ def _typed_total(form) -> str:
 
 
 @bp.route("/stages/<int:stage_id>/entries/<int:entry_id>", methods=["GET", "POST"])
+@reads_first
 @judge_required
 def sheet(stage_id: int, entry_id: int):
     """Show an entry with the judge's sheet; save a draft or submit it."""
     judge, stage, entry = _load(stage_id, entry_id)
-    rubric = stage.rubric(entry.group)
+    rubric = rubric_specs(stage.id, entry.group_id)
     form = sheet_form_class(rubric)()
-    current = find_sheet(judge, entry, stage)
     status = 200
 
-    if request.method == "POST":
-        if form.validate_on_submit():
-            submit = request.form.get("action") == "submit"
-            try:
-                version = int(form.version.data or "0")
-            except ValueError:
-                version = -1  # matches no sheet: answered as stale
-            try:
-                saved = services.save_sheet(
-                    judge=judge,
-                    entry=entry,
-                    stage=stage,
-                    points=form.raw_points(),
-                    comment=form.comment.data or "",
-                    expected_version=version,
-                    submit=submit,
-                )
-            except services.InvalidPoints as err:
-                db.session.rollback()
-                for field in form.criterion_fields():
-                    if field.criterion.id in err.errors:
-                        field.errors = [err.errors[field.criterion.id]]
-                flash(err.message, "error")
-                status = 400
-            except services.StaleSheet as err:
-                db.session.rollback()
-                flash(err.message, "error")
-                current = find_sheet(judge, entry, stage)
-                _fill_from_sheet(form, current)
-                status = 409
-            except services.NotFound:
-                db.session.rollback()
-                abort(404)
-            else:
-                db.session.commit()
-                if saved.is_submitted:
-                    flash(
-                        _("Submitted. Your sheet for %(code)s is locked.", code=entry.code),
-                        "success",
-                    )
-                else:
-                    flash(_("Draft saved."), "success")
-                return redirect(url_for("scoring.sheet", stage_id=stage.id, entry_id=entry.id))
-        else:
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            version = int(form.version.data or "0")
+        except ValueError:
+            version = -1  # matches no sheet: answered as stale
+        try:
+            saved = services.save_sheet(
+                judge=judge,
+                entry=entry,
+                stage=stage,
+                points=form.raw_points(),
+                comment=form.comment.data or "",
+                expected_version=version,
+                submit=request.form.get("action") == "submit",
+                rubric=rubric,
+            )
+        except services.InvalidPoints as err:
+            db.session.rollback()
+            for field in form.criterion_fields():
+                if field.criterion.id in err.errors:
+                    field.errors = [err.errors[field.criterion.id]]
+            flash(err.message, "error")
             status = 400
+        except services.StaleSheet as err:
+            db.session.rollback()
+            flash(err.message, "error")
+            _fill_from_sheet(form, find_sheet(judge, entry, stage))
+            status = 409
+        except services.NotFound:
+            db.session.rollback()
+            abort(404)
+        else:
+            db.session.commit()
+            if saved.is_submitted:
+                flash(
+                    _("Submitted. Your sheet for %(code)s is locked.", code=entry.code), "success"
+                )
+            else:
+                flash(_("Draft saved."), "success")
+            return redirect(url_for("scoring.sheet", stage_id=stage_id, entry_id=entry_id))
+    elif request.method == "POST":
+        status = 400
     else:
-        _fill_from_sheet(form, current)
+        _fill_from_sheet(form, find_sheet(judge, entry, stage))
 
+    current = find_sheet(judge, entry, stage)
     return (
         render_template(
             "scoring/sheet.html",

@@ -1,0 +1,29 @@
+"""The base form: Flask-WTF with CSRF, and WTForms' own messages translated without disk reads."""
+
+from __future__ import annotations
+
+from babel import support
+from flask_babel import get_locale
+from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
+
+_translations: dict[str, support.Translations] = {}
+
+
+def wtforms_translations() -> support.Translations:
+    """WTForms' catalog for the current locale, loaded once per process (Flask-WTF reads the
+    file again on every request)."""
+    locale = str(get_locale())
+    if locale not in _translations:
+        _translations[locale] = support.Translations.load(
+            messages_path(), [locale], domain="wtforms"
+        )
+    return _translations[locale]
+
+
+class BaseForm(FlaskForm):
+    """Every form of the app derives from this."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return wtforms_translations()
