@@ -54,8 +54,11 @@ test-postgres: setup
 	  $(BIN)/python -m tests.fresh_database "$$TEST_DATABASE_URL" && $(BIN)/pytest; \
 	else echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; fi
 
+# Every bench/*.py except the shared helpers; each prints medians and a same-run baseline.
+BENCHES := $(filter-out bench/__init__.py bench/common.py bench/wsgi_bench.py,$(wildcard bench/*.py))
+
 bench: setup
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite* .pytest_cache

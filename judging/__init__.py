@@ -69,11 +69,13 @@ def create_app(config: Config | dict | None = None) -> Flask:
     def _inject():
         return {"current_locale": str(get_locale())}
 
-    from judging.common.numbers import plain
+    from judging.common.numbers import plain, yuan
 
     app.add_template_filter(plain, "points")
+    app.add_template_filter(yuan, "money")
 
     from judging.auth import views as auth_views
+    from judging.awards import views as award_views
     from judging.common import errors
     from judging.contests import views as contest_views
     from judging.judges import views as judge_views
@@ -89,6 +91,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(judge_views.jury)
     app.register_blueprint(scoring_views.bp)
     app.register_blueprint(scoring_views.manage)
+    app.register_blueprint(award_views.bp)
     errors.register(app)
 
     from judging.cli import register_commands

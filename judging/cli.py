@@ -22,6 +22,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_organizer)
     app.cli.add_command(demo_sign_ins)
     app.cli.add_command(judge_link)
+    app.cli.add_command(rank_command)
+    app.cli.add_command(awards_command)
 
 
 @click.command("init-db")
@@ -111,3 +113,126 @@ def judge_link(slug: str, username: str):
         record("judge_links_issued", contest_id=judge.contest_id, new={"judges": [judge.name]})
         db.session.commit()
     click.echo(link)
+
+
+def _contest_or_fail(slug: str):
+    from judging.contests.queries import get_contest
+
+    contest = get_contest(slug)
+    if contest is None:
+        raise click.ClickException(f"no contest {slug!r}")
+    return contest
+
+
+def _two(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+@click.command("rank")
+@click.option("--contest", "slug", required=True, help="The contest's slug.")
+@click.option("--stage", "stage_code", required=True, help="The stage's code.")
+@click.option("--group", "group_code", default=None, help="Only this group.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def rank_command(slug: str, stage_code: str, group_code: str | None, as_json: bool):
+    """Print a stage's standings per group, by the stage's rule (Rules 2 and 4)."""
+    import json
+
+    from judging.contests.standings import group_standings
+
+    contest = _contest_or_fail(slug)
+    stage = contest.stage(stage_code)
+    if stage is None:
+        raise click.ClickException(f"no stage {stage_code!r} in {slug}")
+    groups = [g for g in contest.groups if group_code in (None, g.code)]
+    if not groups:
+        raise click.ClickException(f"no group {group_code!r} in {slug}")
+    out = {}
+    for group in groups:
+        standings = group_standings(stage, group)
+        out[group.code] = [
+            {
+                "rank": row.rank,
+                "code": row.code,
+                "title": standings.facts(row).title,
+                "score": _two(row.score),
+                "sheets": row.sheet_count,
+                "dropped": [_two(total) for _, total in row.dropped],
+                "tied": row.tied,
+            }
+            for row in standings.rows
+        ]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"contest": slug, "stage": stage_code, "groups": out}, ensure_ascii=False, indent=2
+            )
+        )
+        return
+    for group in groups:
+        click.echo(f"{stage.name} · {group.name}")
+        for row in out[group.code]:
+            flag = "  (tie for the jury)" if row["tied"] else ""
+            dropped = ", ".join(row["dropped"]) or "-"
+            click.echo(
+                f"  {row['rank'] or '-':>4}  {row['code']:<8} {row['score'] or '-':>7}  "
+                f"sheets {row['sheets']}  dropped {dropped}  {row['title']}{flag}"
+            )
+
+
+@click.command("awards")
+@click.option("--contest", "slug", required=True, help="The contest's slug.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def awards_command(slug: str, as_json: bool):
+    """Print the prize list: tier awards by rank, special awards, and prize totals."""
+    import json
+
+    from judging.awards.queries import awards_result
+
+    contest = _contest_or_fail(slug)
+    result = awards_result(contest)
+    groups = {g.id: g.code for g in contest.groups}
+    rows = []
+    for stage_result in result.stages:
+        for group_result in stage_result.groups:
+            facts = group_result.standings.entries
+            for award in group_result.tiers.awards if group_result.tiers else ():
+                rows.append(
+                    {
+                        "code": award.code,
+                        "title": facts[award.entry_id].title,
+                        "group": group_result.group.code,
+                        "award": award.tier_name,
+                        "prize": _two(award.prize),
+                    }
+                )
+    for special in result.specials:
+        entry = result.entries[special.entry_id]
+        rows.append(
+            {
+                "code": entry.code,
+                "title": entry.title,
+                "group": groups[entry.group_id],
+                "award": special.name,
+                "prize": _two(special.prize),
+            }
+        )
+    totals = {
+        "by_group": {g: _two(v) for g, v in result.totals.by_group.items()},
+        "overall": _two(result.totals.overall),
+        "count": result.totals.count,
+    }
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"contest": slug, "awards": rows, "totals": totals}, ensure_ascii=False, indent=2
+            )
+        )
+        return
+    for row in rows:
+        click.echo(
+            f"  {row['group']:<8} {row['code']:<8} {row['award']:<10} "
+            f"{row['prize']:>12}  {row['title']}"
+        )
+    for group, total in totals["by_group"].items():
+        click.echo(f"  total {group}: {total}")
+    click.echo(f"  total: {totals['overall']} ({totals['count']} awards)")

@@ -4,6 +4,7 @@ from judging.auth.models import LoginToken, User
 from judging.awards.models import Award, ResultSnapshot
 from judging.common.audit import AuditEvent
 from judging.contests.models import (
+    AdvanceQuota,
     AwardTier,
     Contest,
     Criterion,
@@ -17,6 +18,7 @@ from judging.judges.models import Assignment, Conflict, Judge, judge_fields
 from judging.scoring.models import Score, ScoreSheet
 
 __all__ = [
+    "AdvanceQuota",
     "AuditEvent",
     "Assignment",
     "Award",

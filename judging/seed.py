@@ -31,6 +31,7 @@ from judging.common.enums import (
 )
 from judging.common.models import money
 from judging.contests.models import (
+    AdvanceQuota,
     AwardTier,
     Contest,
     Criterion,
@@ -306,14 +307,16 @@ class _Loader:
                 rule=AggregationRule(item.get("rule", "trimmed")),
                 trim=int(item.get("trim", 1)),
                 min_sheets_to_trim=int(item.get("min_sheets_to_trim", 5)),
-                # Quotas differ per group (see `advance` in contest.yaml); Stage holds only
-                # one number, so it stays empty rather than holding a wrong one.
+                # Quotas differ per group (12 and 10): they go in AdvanceQuota rows.
                 advance_quota=None,
                 pitch_minutes=int(item.get("pitch_minutes", 8)),
                 qa_minutes=int(item.get("qa_minutes", 7)),
             )
             db.session.add(stage)
             self.stages[code] = stage
+            for group_code, quota in (item.get("advance") or {}).items():
+                group = self.group(group_code, f"stages.{code}.advance")
+                db.session.add(AdvanceQuota(stage=stage, group=group, quota=int(quota)))
             if item.get("opens_at"):
                 self.opens_at[code] = _time(item["opens_at"], f"stages.{code}.opens_at")
             for group_code, lines in (item.get("rubric") or {}).items():

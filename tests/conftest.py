@@ -23,6 +23,7 @@ from judging.auth.passwords import hash_password
 from judging.common.enums import ConflictSource, ConflictStatus, Role, SheetState, StageState
 from judging.common.models import utcnow
 from judging.contests.models import AwardTier, Contest, Criterion, Field, Group, Stage
+from judging.contests.standings import clear_cache
 from judging.entries.models import Entry
 from judging.extensions import db, limiter
 from judging.judges.models import Assignment, Conflict, Judge
@@ -92,6 +93,7 @@ def app(_schema):
         if IN_MEMORY:
             db.create_all()
         limiter.reset()
+        clear_cache()
         yield app
         db.session.rollback()
         if not IN_MEMORY:

@@ -9,3 +9,10 @@ def plain(value: Decimal | int | None) -> str:
         return ""
     text = format(Decimal(value).normalize(), "f")
     return "0" if text in ("-0", "") else text
+
+
+def yuan(value: Decimal | int | None) -> str:
+    """Money with thousands separators and fen: 50000 → "50,000.00"."""
+    if value is None:
+        return ""
+    return f"{Decimal(value):,.2f}"

@@ -31,6 +31,10 @@ class Contest(db.Model):
     status: Mapped[ContestStatus] = mapped_column(
         enum_type(ContestStatus), default=ContestStatus.SETUP
     )
+    # Grows in the same transaction as any change that can move standings (a submitted or
+    # reopened sheet, a conflict, an assignment, a rule, an award); cached standings are
+    # keyed by it, so every worker and host sees a change at its next request.
+    data_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     stages: Mapped[list[Stage]] = relationship(
@@ -96,6 +100,9 @@ class Stage(db.Model):
         order_by="(Criterion.group_id, Criterion.position)",
         cascade="all, delete-orphan",
     )
+    quotas: Mapped[list[AdvanceQuota]] = relationship(
+        back_populates="stage", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("contest_id", "code"),
@@ -118,6 +125,13 @@ class Stage(db.Model):
         """Whether the public may see this stage's results."""
         return self.state == StageState.PUBLISHED
 
+    def quota_for(self, group: Group) -> int | None:
+        """How many entries of group advance from this stage: its own quota, else the stage's."""
+        for quota in self.quotas:
+            if quota.group_id == group.id:
+                return quota.quota
+        return self.advance_quota
+
     def rubric(self, group: Group) -> list[Criterion]:
         """Return this stage's criteria for one group, in rubric order."""
         return sorted(
@@ -126,6 +140,25 @@ class Stage(db.Model):
 
     def __repr__(self) -> str:
         return f"<Stage {self.code}>"
+
+
+class AdvanceQuota(db.Model):
+    """How many entries of one group advance from a stage (groups may differ: 12 and 10)."""
+
+    __tablename__ = "advance_quotas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(sa.ForeignKey("stages.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("groups.id", ondelete="CASCADE"))
+    quota: Mapped[int]
+
+    stage: Mapped[Stage] = relationship(back_populates="quotas")
+    group: Mapped[Group] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("stage_id", "group_id"),
+        sa.CheckConstraint("quota >= 0", name="quota_not_negative"),
+    )
 
 
 class Group(db.Model):

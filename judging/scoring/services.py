@@ -29,6 +29,7 @@ from judging.common.enums import (
 from judging.common.models import utcnow
 from judging.common.numbers import plain
 from judging.contests.models import Criterion, Stage
+from judging.contests.standings import bump_data_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
@@ -324,6 +325,8 @@ def save_sheet(
                 "points": {names[cid]: str(p) for cid, p in clean.items()},
             },
         )
+        if submit:  # drafts never count, so only a submission can move standings
+            bump_data_version(contest_id)
     return SavedSheet(id=sheet_id, version=new_version, state=state)
 
 
@@ -366,6 +369,7 @@ def reopen_sheet(*, sheet: ScoreSheet, reason: str) -> ScoreSheet:
         new=describe_sheet(sheet.id),
         reason=reason,
     )
+    bump_data_version(sheet.stage.contest_id)
     db.session.flush()
     return db.session.get(ScoreSheet, sheet.id, populate_existing=True)
 
@@ -406,5 +410,6 @@ def declare_conflict(*, judge: Judge, entry: Entry, stage: Stage, reason: str) -
         object_id=conflict_id,
         new={"judge": judge.name, "reason": reason, "stage": stage.code},
     )
+    bump_data_version(entry.contest_id)
     db.session.flush()
     return db.session.get(Conflict, conflict_id, populate_existing=True)

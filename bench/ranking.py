@@ -1,0 +1,526 @@
+"""Standings from the database at contest scale (issue 4, point 5).
+
+Generates one contest per size straight into the database (bulk inserts in one
+transaction: executemany on SQLite, COPY on PostgreSQL) and times, on the same data,
+each as the median of --rounds rounds with a cold standings cache (``clear_cache()``
+before every round, after one untimed warm-up; the database's own page cache is warm):
+
+1. standings: ``group_standings(stage, group)`` in an app context, the whole path (data
+   version, rubric, the pivoting GROUP BY query, Decimal conversion, ranking, judge names);
+   with two groups both are timed and summed;
+2. baseline: one plain ``SELECT entry_id, SUM(points) ... GROUP BY entry_id`` over the
+   same submitted sheets and scores, fetched completely into Python.
+
+It also times the split of (1) into its query part (``stage_inputs``) and its rank part
+(``judging.ranking.rank``), and measures the peak memory of (1) and of (2) in a fresh
+subprocess each, as the growth of ``ru_maxrss`` across the call (the whole process, C
+allocations of the database drivers included; no tracemalloc).
+
+Sizes: small 116 entries x 29 judges, medium 10,000 x 500, large 100,000 x 5,000; every
+entry has 5 submitted sheets from 5 distinct judges (each with its assignment), 6
+criteria (20, 20, 20, 15, 15, 10 points, step 0.5), one closed stage under the trimmed
+rule. The large contest holds 500,000 sheets and 3 million criterion scores. For the
+small size the ranks are checked to be the competition ranks 1..n of every entry and the
+scores against an independent trimmed mean; for every size each entry's sum of sheet
+totals is checked against the baseline's sum.
+
+    .venv/bin/python bench/ranking.py [--sizes small,medium,large] [--db sqlite,postgresql]
+                                      [--rounds N] [--groups 1|2]
+
+Results: one line per (database, size) and bench/results/ranking.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PG_ADMIN_URL, ROOT, fresh_database, median  # noqa: E402
+
+SIZES = {"small": (116, 29), "medium": (10_000, 500), "large": (100_000, 5_000)}
+SHEETS_PER_ENTRY = 5
+RUBRIC = [
+    ("技术与产品", 20),
+    ("商业模式", 20),
+    ("行业与市场", 20),
+    ("团队", 15),
+    ("财务与融资", 15),
+    ("路演与答辩", 10),
+]
+STAMP = "2024-05-01 08:00:00.000000"  # SQLAlchemy's SQLite DATETIME text form (UTC)
+BASELINE_SQL = sa.text(
+    "SELECT s.entry_id, SUM(sc.points) FROM scores sc "
+    "JOIN score_sheets s ON s.id = sc.sheet_id "
+    "WHERE s.stage_id = :stage AND s.state = 'submitted' "
+    "GROUP BY s.entry_id"
+)
+TARGET_SECONDS, TARGET_RATIO, TARGET_MIB = 2.5, 1.5, 300
+
+
+def make_app(url: str):
+    """A judging app bound to the bench database."""
+    from judging import Config, create_app
+
+    config = Config()
+    config.SQLALCHEMY_DATABASE_URI = url
+    return create_app(config)
+
+
+def bulk_insert(conn, table: str, columns: tuple[str, ...], rows) -> int:
+    """Stream rows into table inside conn's transaction; returns how many were written."""
+    dbapi = conn.connection.driver_connection
+    count = 0
+
+    def counted():
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
+    names = ", ".join(columns)
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - our own names
+        dbapi.cursor().executemany(sql, counted())
+    else:
+        with dbapi.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in counted():
+                copy.write_row(row)
+    return count
+
+
+def generate(url: str, entries: int, judges: int, groups: int, seed: int = 4) -> dict:
+    """Create the schema and one contest of this size; return its ids and row counts."""
+    from judging.common.enums import AggregationRule, StageState
+    from judging.contests.models import Contest, Criterion, Group, Stage
+    from judging.extensions import db
+
+    app = make_app(url)
+    rng = random.Random(seed)
+    with app.app_context():
+        db.create_all()
+        contest = Contest(slug="bench-ranking", name="Ranking bench", year=2024)
+        stage = Stage(
+            contest=contest,
+            position=1,
+            code="online",
+            name="网评",
+            state=StageState.CLOSED,
+            rule=AggregationRule.TRIMMED,
+        )
+        group_rows = [
+            Group(contest=contest, code=f"g{i}", name=f"组{i}", position=i)
+            for i in range(1, groups + 1)
+        ]
+        criteria = {
+            g.code: [
+                Criterion(
+                    stage=stage,
+                    group=g,
+                    position=i,
+                    name=name,
+                    max_points=Decimal(top),
+                    step=Decimal("0.5"),
+                )
+                for i, (name, top) in enumerate(RUBRIC, 1)
+            ]
+            for g in group_rows
+        }
+        db.session.add_all(
+            [contest, stage, *group_rows, *(c for cs in criteria.values() for c in cs)]
+        )
+        db.session.commit()
+        contest_id, stage_id = contest.id, stage.id
+        group_ids = [g.id for g in group_rows]
+        rubric_of = {g.id: [c.id for c in criteria[g.code]] for g in group_rows}
+        db.session.close()  # no read transaction left open (it would stall the checkpoint)
+        sqlite = db.engine.dialect.name == "sqlite"
+        stamp = STAMP if sqlite else "2024-05-01 08:00:00+00"
+        yes = 1 if sqlite else True
+        # The points a judge may give on each criterion: 0 to the maximum in steps of 0.5,
+        # in the form the driver stores for NUMERIC (float on SQLite, text on PostgreSQL).
+        steps = [
+            [k / 2 if sqlite else str(Decimal(k) / 2) for k in range(2 * top + 1)]
+            for _, top in RUBRIC
+        ]
+        # Entries split evenly over the groups, in order; judges drawn per entry.
+        group_of = [group_ids[i * groups // entries] for i in range(entries)]
+        panels = [rng.sample(range(1, judges + 1), SHEETS_PER_ENTRY) for _ in range(entries)]
+
+        def sheets():
+            sheet_id = 0
+            for entry_id, panel in enumerate(panels, 1):
+                for judge_id in panel:
+                    sheet_id += 1
+                    yield sheet_id, entry_id, judge_id
+
+        def scores():
+            score_id = 0
+            random_ = rng.random
+            for sheet_id, entry_id, _ in sheets():
+                for cid, values in zip(rubric_of[group_of[entry_id - 1]], steps, strict=True):
+                    score_id += 1
+                    yield score_id, sheet_id, cid, values[int(random_() * len(values))]
+
+        counts = {}
+        started = time.perf_counter()
+        with db.engine.begin() as conn:
+            counts["users"] = bulk_insert(
+                conn,
+                "users",
+                (
+                    "id",
+                    "username",
+                    "display_name",
+                    "password_hash",
+                    "role",
+                    "is_enabled",
+                    "created_at",
+                ),
+                (
+                    (i, f"judge{i:05d}", "", "bench-hash", "judge", yes, stamp)
+                    for i in range(1, judges + 1)
+                ),
+            )
+            counts["judges"] = bulk_insert(
+                conn,
+                "judges",
+                ("id", "contest_id", "user_id", "name", "title", "organization", "email"),
+                ((i, contest_id, i, f"评委{i:05d}", "", "", "") for i in range(1, judges + 1)),
+            )
+            counts["entries"] = bulk_insert(
+                conn,
+                "entries",
+                (
+                    "id",
+                    "contest_id",
+                    "code",
+                    "title",
+                    "group_id",
+                    "organization",
+                    "leader",
+                    "is_student_team",
+                    "phone",
+                    "email",
+                    "summary",
+                    "status",
+                    "created_at",
+                ),
+                (
+                    (
+                        i,
+                        contest_id,
+                        f"E{i:06d}",
+                        f"项目 {i}",
+                        group_of[i - 1],
+                        f"学校 {i % 97}",
+                        "",
+                        yes if i % 3 == 0 else not yes,
+                        "",
+                        "",
+                        "",
+                        "registered",
+                        stamp,
+                    )
+                    for i in range(1, entries + 1)
+                ),
+            )
+            counts["assignments"] = bulk_insert(
+                conn,
+                "assignments",
+                ("id", "stage_id", "judge_id", "entry_id", "created_at"),
+                ((sid, stage_id, jid, eid, stamp) for sid, eid, jid in sheets()),
+            )
+            counts["score_sheets"] = bulk_insert(
+                conn,
+                "score_sheets",
+                (
+                    "id",
+                    "stage_id",
+                    "judge_id",
+                    "entry_id",
+                    "state",
+                    "comment",
+                    "version",
+                    "created_at",
+                    "updated_at",
+                    "submitted_at",
+                ),
+                (
+                    (sid, stage_id, jid, eid, "submitted", "", 2, stamp, stamp, stamp)
+                    for sid, eid, jid in sheets()
+                ),
+            )
+            counts["scores"] = bulk_insert(
+                conn, "scores", ("id", "sheet_id", "criterion_id", "points"), scores()
+            )
+            if not sqlite:  # explicit ids: move the sequences past them
+                for table in counts:
+                    sql = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608 - our own names
+                    conn.execute(sa.text(sql))
+        inserted = time.perf_counter() - started
+        # Settle the database as it would be after a while in service: the WAL checkpointed
+        # on SQLite; on PostgreSQL what autovacuum would do (statistics, visibility map).
+        if sqlite:
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        settled = time.perf_counter() - started - inserted
+        db.engine.dispose()
+    return {
+        "stage": stage_id,
+        "groups": group_ids,
+        "counts": counts,
+        "insert_s": inserted,
+        "settle_s": settled,
+    }
+
+
+def load(stage_id: int, group_ids: list[int]):
+    """The stage and its groups, read in the current app context."""
+    from judging.contests.models import Group, Stage
+    from judging.extensions import db
+
+    return db.session.get(Stage, stage_id), [db.session.get(Group, g) for g in group_ids]
+
+
+def run_standings(app, stage_id: int, group_ids: list[int]) -> tuple[float, list]:
+    """Seconds for group_standings of every group with a cold cache, and the results."""
+    from judging.contests.standings import clear_cache, group_standings
+
+    with app.app_context():
+        stage, groups = load(stage_id, group_ids)
+        clear_cache()
+        started = time.perf_counter()
+        results = [group_standings(stage, g) for g in groups]
+        return time.perf_counter() - started, results
+
+
+def run_baseline(app, stage_id: int) -> tuple[float, list]:
+    """Seconds for the plain GROUP BY over the same rows, fetched completely, and its rows."""
+    from judging.extensions import db
+
+    with app.app_context():
+        db.session.execute(sa.text("SELECT 1"))  # the connection is open, as for standings
+        started = time.perf_counter()
+        rows = db.session.execute(BASELINE_SQL, {"stage": stage_id}).all()
+        return time.perf_counter() - started, rows
+
+
+def run_split(app, stage_id: int, group_ids: list[int]) -> tuple[float, float]:
+    """Seconds of the query part (stage_inputs) and of the rank part, summed over groups."""
+    from judging.contests.standings import params_of, stage_inputs
+    from judging.ranking import rank
+
+    query = ranking = 0.0
+    with app.app_context():
+        stage, groups = load(stage_id, group_ids)
+        params = params_of(stage)
+        for group in groups:
+            criterion_ids = [c.id for c in stage.rubric(group)]
+            started = time.perf_counter()
+            inputs, _, _ = stage_inputs(stage, group, criterion_ids)
+            middle = time.perf_counter()
+            rank(inputs, params, criteria_count=len(criterion_ids))
+            query += middle - started
+            ranking += time.perf_counter() - middle
+    return query, ranking
+
+
+def memory_child(url: str, stage_id: int, group_ids: list[int], what: str) -> None:
+    """(In a fresh process) print the ru_maxrss growth in MiB across one cold call."""
+    import gc
+
+    from judging.contests.standings import clear_cache, group_standings
+    from judging.extensions import db
+
+    app = make_app(url)
+    with app.app_context():
+        stage, groups = load(stage_id, group_ids)
+        db.session.execute(sa.text("SELECT 1"))
+        clear_cache()
+        gc.collect()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if what == "standings":
+            kept = [group_standings(stage, g) for g in groups]
+        else:
+            kept = db.session.execute(BASELINE_SQL, {"stage": stage_id}).all()
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"peak_mib": (after - before) / 1024, "rows": len(kept)}))
+
+
+def peak_memory(url: str, stage_id: int, group_ids: list[int], what: str) -> float:
+    """Peak memory growth in MiB of standings or the baseline, in a fresh subprocess."""
+    cmd = [sys.executable, __file__, "--memory-child", what, url, str(stage_id)]
+    cmd += [str(g) for g in group_ids]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["peak_mib"]
+
+
+def check(results: list, baseline_rows: list, entries: int, strict: bool) -> None:
+    """Assert the standings agree with the baseline (and, if strict, are exactly right)."""
+    rows = [row for result in results for row in result.rows]
+    assert len(rows) == entries, f"{len(rows)} ranked rows for {entries} entries"
+    sums = {entry_id: Decimal(str(total)) for entry_id, total in baseline_rows}
+    for row in rows:
+        assert sum(row.totals) == sums[row.entry_id], f"entry {row.code}: totals differ"
+    if not strict:
+        return
+    for result in results:
+        group_rows = result.rows
+        assert group_rows[0].rank == 1
+        for position, (above, row) in enumerate(pairwise(group_rows), 2):
+            if row.rank == above.rank:
+                assert row.score == above.score and row.tied, f"{row.code}: shared rank untied"
+            else:
+                assert row.rank == position, f"{row.code}: rank {row.rank} at {position}"
+                assert row.score <= above.score
+        for row in group_rows:
+            totals = sorted(row.totals)
+            kept = totals[1:-1] if len(totals) >= 5 else totals
+            expected = (sum(kept) / len(kept)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            assert row.score == expected, f"{row.code}: score {row.score}, expected {expected}"
+
+
+def bench_one(kind: str, size: str, tmp: Path, rounds: int, groups: int) -> dict | None:
+    """Generate one contest in one database and measure it; None if the database is absent."""
+    entries, judges = SIZES[size]
+    name = f"judging_bench_ranking_{size}"
+    url = fresh_database(kind, tmp, name)
+    if url is None:
+        return None
+    started = time.perf_counter()
+    plan = generate(url, entries, judges, groups)
+    generated = time.perf_counter() - started
+    stage_id, group_ids = plan["stage"], plan["groups"]
+    app = make_app(url)
+    # Warm-up, untimed: also the correctness check of this size.
+    _, results = run_standings(app, stage_id, group_ids)
+    _, baseline_rows = run_baseline(app, stage_id)
+    run_split(app, stage_id, group_ids)
+    check(results, baseline_rows, entries, strict=size == "small")
+    ranked = sum(len(r.rows) for r in results)
+    tied = sum(1 for r in results for row in r.rows if row.tied)
+    del results
+    standings, baseline, query, ranking = [], [], [], []
+    for _ in range(rounds):
+        standings.append(run_standings(app, stage_id, group_ids)[0])
+        baseline.append(run_baseline(app, stage_id)[0])
+        q, r = run_split(app, stage_id, group_ids)
+        query.append(q)
+        ranking.append(r)
+    with app.app_context():
+        from judging.extensions import db
+
+        db.engine.dispose()
+    summary = {
+        "entries": entries,
+        "judges": judges,
+        "groups": groups,
+        "rows": ranked,
+        "tied_rows": tied,
+        "baseline_rows": len(baseline_rows),
+        "score_rows": plan["counts"]["scores"],
+        "counts": plan["counts"],
+        "rounds": rounds,
+        "standings_s": median(standings),
+        "baseline_s": median(baseline),
+        "query_s": median(query),
+        "rank_s": median(ranking),
+        "standings_all_s": standings,
+        "baseline_all_s": baseline,
+        "peak_mib": peak_memory(url, stage_id, group_ids, "standings"),
+        "baseline_peak_mib": peak_memory(url, stage_id, group_ids, "baseline"),
+        "memory_method": "ru_maxrss growth across one cold call, fresh subprocess",
+        "generate_s": generated,
+        "insert_s": plan["insert_s"],
+        "settle_s": plan["settle_s"],
+    }
+    summary["ratio"] = summary["standings_s"] / summary["baseline_s"]
+    if kind == "sqlite":
+        summary["db_mib"] = Path(url.removeprefix("sqlite:///")).stat().st_size / 2**20
+        Path(url.removeprefix("sqlite:///")).unlink()
+    else:
+        drop_database(name)
+    return summary
+
+
+def drop_database(name: str) -> None:
+    """Drop a PostgreSQL bench database (it holds hundreds of MiB for the large size)."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def report(kind: str, size: str, s: dict) -> str:
+    """One line of results."""
+    return (
+        f"{kind:10} {size:6} {s['entries']:>7} entries x {s['judges']:>5} judges: "
+        f"standings {s['standings_s']:.3f} s | baseline {s['baseline_s']:.3f} s | "
+        f"ratio {s['ratio']:.2f} | query {s['query_s']:.3f} s + rank {s['rank_s']:.3f} s | "
+        f"peak +{s['peak_mib']:.0f} MiB (baseline +{s['baseline_peak_mib']:.0f}) | "
+        f"{s['rows']} rows ({s['tied_rows']} tied), {s['score_rows']} scores | "
+        f"generated in {s['generate_s']:.1f} s (median of {s['rounds']})"
+    )
+
+
+def main() -> int:
+    """Run the benchmark and print the medians."""
+    if len(sys.argv) > 1 and sys.argv[1] == "--memory-child":
+        what, url, stage_id, *group_ids = sys.argv[2:]
+        memory_child(url, int(stage_id), [int(g) for g in group_ids], what)
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="small,medium,large")
+    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, help="default 5 (small, medium) or 3 (large)")
+    parser.add_argument("--groups", type=int, choices=(1, 2), default=1)
+    args = parser.parse_args()
+    sizes = args.sizes.split(",")
+    unknown = set(sizes) - set(SIZES)
+    if unknown:
+        parser.error(f"unknown sizes: {', '.join(sorted(unknown))}")
+    results: dict = {
+        "meta": {
+            "python": platform.python_version(),
+            "sqlalchemy": sa.__version__,
+            "groups": args.groups,
+            "targets": {"large_s": TARGET_SECONDS, "ratio": TARGET_RATIO, "peak_mib": TARGET_MIB},
+        }
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in args.db.split(","):
+            for size in sizes:
+                rounds = args.rounds or (3 if size == "large" else 5)
+                summary = bench_one(kind, size, Path(tmp), rounds, args.groups)
+                if summary is None:
+                    break  # the database is unreachable: fresh_database said so
+                results.setdefault(kind, {})[size] = summary
+                print(report(kind, size, summary), flush=True)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "ranking.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Properties of the ranking rules, checked on generated groups (hypothesis).
+
+An independent oracle recomputes every score and tie-break key with exact fractions, so
+the competition ranks can be checked against their definition: 1 + the number of entries
+strictly ahead.
+"""
+
+from decimal import Decimal
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from judging.ranking import EntryInput, RuleParams, SheetInput, aggregate, rank, zscore_scores
+
+FAST = settings(max_examples=150, deadline=None)
+MAX_POINTS = 4  # a small range on purpose: ties at every step are common
+HALF = st.integers(0, 2 * MAX_POINTS).map(lambda k: Decimal(k) / 2)
+NON_Z_RULES = [
+    RuleParams(),
+    RuleParams("mean"),
+    RuleParams("median"),
+    RuleParams("trimmed", trim=2, min_sheets_to_trim=5),
+    RuleParams("trimmed", trim=1, min_sheets_to_trim=3),
+]
+ALL_RULES = [*NON_Z_RULES, RuleParams("zscore")]
+
+
+@st.composite
+def groups(draw, min_entries=1, max_entries=8):
+    """A rubric width and one group's entries: 0–6 sheets each, half-point steps."""
+    width = draw(st.integers(1, 3))
+    count = draw(st.integers(min_entries, max_entries))
+    entries = []
+    for number in range(1, count + 1):
+        sheets = draw(
+            st.lists(
+                st.tuples(st.integers(1, 8), st.tuples(*[HALF] * width)),
+                unique_by=lambda sheet: sheet[0],
+                max_size=6,
+            )
+        )
+        previous = draw(st.none() | st.integers(0, 400).map(lambda k: Decimal(k) / 100))
+        entries.append(
+            EntryInput(
+                number,
+                f"A-{number:03d}",
+                tuple(SheetInput(judge, points) for judge, points in sheets),
+                previous,
+            )
+        )
+    return width, entries
+
+
+def half_up(value: Fraction) -> Fraction:
+    """Round a non-negative fraction half-up to cents."""
+    return Fraction(int(value * 100 + Fraction(1, 2)), 100)
+
+
+def oracle_key(entry: EntryInput, params: RuleParams):
+    """(score, mean of all, criterion means, previous) in exact fractions, or None."""
+    n = len(entry.sheets)
+    if not n:
+        return None
+    totals = sorted(sum(map(Fraction, s.points), Fraction(0)) for s in entry.sheets)
+    if params.rule == "median":
+        middle = n // 2
+        exact = totals[middle] if n % 2 else (totals[middle - 1] + totals[middle]) / 2
+    else:
+        k = params.trim if params.rule == "trimmed" else 0
+        if not (n >= params.min_sheets_to_trim and n > 2 * k):
+            k = 0
+        kept = totals[k : n - k]
+        exact = sum(kept, Fraction(0)) / len(kept)
+    columns = zip(*(s.points for s in entry.sheets), strict=True)
+    previous = entry.previous_score
+    return (
+        half_up(exact),
+        sum(totals, Fraction(0)) / n,
+        tuple(sum(map(Fraction, column), Fraction(0)) / n for column in columns),
+        (0,) if previous is None else (1, Fraction(previous)),
+    )
+
+
+@FAST
+@given(groups(), st.sampled_from(NON_Z_RULES))
+def test_ranks_match_an_exact_oracle(group, params):
+    """rank = 1 + the number strictly ahead; tied exactly when another key is equal."""
+    width, entries = group
+    keys = {e.entry_id: oracle_key(e, params) for e in entries}
+    standings = rank(entries, params, criteria_count=width)
+    assert len(standings) == len(entries)
+    for s in standings:
+        key = keys[s.entry_id]
+        if key is None:
+            assert s.rank is None and s.score is None
+            continue
+        others = [k for i, k in keys.items() if i != s.entry_id and k is not None]
+        assert Fraction(s.score) == key[0]
+        assert s.rank == 1 + sum(1 for k in others if k > key)
+        assert s.tied == any(k == key for k in others)
+    ranked = [s.rank for s in standings if s.rank is not None]
+    assert ranked == sorted(ranked)
+    assert all(s.rank is None for s in standings[len(ranked) :])
+
+
+@FAST
+@given(groups(), st.sampled_from(ALL_RULES), st.randoms(use_true_random=False))
+def test_the_order_of_entries_and_sheets_changes_nothing(group, params, rnd):
+    width, entries = group
+    shuffled = []
+    for e in entries:
+        sheets = list(e.sheets)
+        rnd.shuffle(sheets)
+        shuffled.append(EntryInput(e.entry_id, e.code, tuple(sheets), e.previous_score))
+    rnd.shuffle(shuffled)
+    assert rank(shuffled, params) == rank(entries, params)
+    assert zscore_scores(shuffled) == zscore_scores(entries)
+
+
+@FAST
+@given(st.lists(HALF, min_size=1, max_size=9), st.integers(0, 3), st.integers(0, 6))
+def test_a_trimmed_mean_lies_within_the_kept_totals(values, trim, minimum):
+    params = RuleParams("trimmed", trim=trim, min_sheets_to_trim=minimum)
+    result = aggregate(values, params)
+    kept = [values[i] for i in result.kept]
+    assert min(kept) <= result.exact <= max(kept)
+    assert len(result.dropped_low) == len(result.dropped_high)
+    assert sorted(result.kept + result.dropped_low + result.dropped_high) == list(
+        range(len(values))
+    )
+    assert all(values[i] <= min(kept) for i in result.dropped_low)
+    assert all(values[i] >= max(kept) for i in result.dropped_high)
+
+
+@FAST
+@given(groups(), st.sampled_from(NON_Z_RULES), st.data())
+def test_raising_a_point_never_lowers_the_rank(group, params, data):
+    width, entries = group
+    candidates = [
+        (e_index, s_index, p_index)
+        for e_index, e in enumerate(entries)
+        for s_index, s in enumerate(e.sheets)
+        for p_index, p in enumerate(s.points)
+        if p < MAX_POINTS
+    ]
+    if not candidates:
+        return
+    e_index, s_index, p_index = data.draw(st.sampled_from(candidates))
+    target = entries[e_index]
+    sheet = target.sheets[s_index]
+    points = list(sheet.points)
+    points[p_index] += Decimal("0.5")
+    sheets = list(target.sheets)
+    sheets[s_index] = SheetInput(sheet.judge_id, tuple(points))
+    raised = list(entries)
+    raised[e_index] = EntryInput(target.entry_id, target.code, tuple(sheets), target.previous_score)
+
+    def rank_of(group_entries):
+        return next(s.rank for s in rank(group_entries, params) if s.entry_id == target.entry_id)
+
+    assert rank_of(raised) <= rank_of(entries)

@@ -1,0 +1,197 @@
+"""Rules 3 and 4 by hand: every tie-break step, a tie that survives, stage weights."""
+
+from decimal import Decimal
+
+import pytest
+
+from judging.ranking import EntryInput, SheetInput, combine_stages, rank
+
+D = Decimal
+
+
+def entry(entry_id: int, *sheets: tuple[str, ...], previous: str | None = None) -> EntryInput:
+    """An entry whose sheets are given as point strings, judges numbered 1, 2, 3, …"""
+    return EntryInput(
+        entry_id,
+        f"A-{entry_id:03d}",
+        tuple(
+            SheetInput(judge, tuple(D(p) for p in points))
+            for judge, points in enumerate(sheets, start=1)
+        ),
+        D(previous) if previous is not None else None,
+    )
+
+
+def by_code(standings):
+    """The standings keyed by code."""
+    return {s.code: s for s in standings}
+
+
+def test_standings_sorted_by_score_with_trimmed_details():
+    # A-001: totals 70, 80, 85, 90, 100 → drop 70 and 100 → 255 / 3 = 85.00
+    # A-002: totals 80, 80, 90, 90, 95 → drop 80 (judge 1) and 95 → 260 / 3 = 86.67
+    a = entry(1, ("70",), ("80",), ("85",), ("90",), ("100",))
+    b = entry(2, ("80",), ("80",), ("90",), ("90",), ("95",))
+    standings = rank([a, b])
+    assert [(s.code, s.rank, s.score) for s in standings] == [
+        ("A-002", 1, D("86.67")),
+        ("A-001", 2, D("85.00")),
+    ]
+    top = standings[0]
+    assert top.sheet_count == 5
+    assert top.dropped_low == ((1, D("80")),)  # of the two 80s, judge 1 (lower id)
+    assert top.dropped_high == ((5, D("95")),)
+    assert top.kept == ((2, D("80")), (3, D("90")), (4, D("90")))
+    assert top.dropped == ((1, D("80")), (5, D("95")))
+    assert top.tiebreak == () and not top.tied
+
+
+def test_tie_broken_by_the_mean_of_all_sheets():
+    # Both trimmed to (80 + 85 + 90) / 3 = 85.00.
+    # A-001 all sheets: (70 + 80 + 85 + 90 + 100) / 5 = 425 / 5 = 85.00
+    # A-002 all sheets: (60 + 80 + 85 + 90 + 99) / 5 = 414 / 5 = 82.80 → behind
+    a = entry(1, ("70",), ("80",), ("85",), ("90",), ("100",))
+    b = entry(2, ("60",), ("80",), ("85",), ("90",), ("99",))
+    standings = rank([b, a])
+    assert [(s.code, s.rank, s.score) for s in standings] == [
+        ("A-001", 1, D("85.00")),
+        ("A-002", 2, D("85.00")),
+    ]
+    first, second = standings
+    assert first.mean_all == D("85") and second.mean_all == D("82.8")
+    (step,) = first.tiebreak
+    assert (step.step, step.other_code, step.value, step.other_value, step.outcome) == (
+        "all_sheets_mean",
+        "A-002",
+        D("85"),
+        D("82.8"),
+        "ahead",
+    )
+    assert step.describe() == (
+        "tied with A-002 at 85.00; ahead, separated by the mean of all sheets: 85.00 vs 82.80"
+    )
+    assert second.tiebreak[0].describe() == (
+        "tied with A-001 at 85.00; behind, separated by the mean of all sheets: 82.80 vs 85.00"
+    )
+    assert not first.tied and not second.tied
+
+
+def test_tie_broken_by_the_first_criterion():
+    # Every sheet totals 85, so score and mean of all sheets are 85.00 for both.
+    # First criterion: A-001 (50 + 48 + 46) / 3 = 48.00, A-002 (45 + 45 + 45) / 3 = 45.00.
+    # Step b comes before step c: A-002's better previous stage does not matter.
+    a = entry(1, ("50", "35"), ("48", "37"), ("46", "39"), previous="70.00")
+    b = entry(2, ("45", "40"), ("45", "40"), ("45", "40"), previous="90.00")
+    first, second = rank([b, a])
+    assert (first.code, second.code) == ("A-001", "A-002")
+    assert (first.rank, second.rank) == (1, 2)
+    step = first.tiebreak[0]
+    assert (step.step, step.criterion_index, step.value, step.other_value) == (
+        "criterion:0",
+        0,
+        D("48"),
+        D("45"),
+    )
+    assert step.describe(["技术与产品", "商业模式"]) == (
+        "tied with A-002 at 85.00; ahead, separated by the mean points of 技术与产品: "
+        "48.00 vs 45.00"
+    )
+
+
+def test_tie_broken_by_the_second_criterion():
+    # Totals all 85; first criterion 30 for both; second criterion
+    # A-001 (32 + 30) / 2 = 31.00 against A-002 (30 + 30) / 2 = 30.00.
+    a = entry(1, ("30", "32", "23"), ("30", "30", "25"))
+    b = entry(2, ("30", "30", "25"), ("30", "30", "25"))
+    first, second = rank([b, a], criteria_count=3)
+    assert (first.code, first.rank, second.code, second.rank) == ("A-001", 1, "A-002", 2)
+    assert first.tiebreak[0].step == "criterion:1"
+    assert (first.tiebreak[0].value, first.tiebreak[0].other_value) == (D("31"), D("30"))
+    assert first.criterion_means == (D("30"), D("31"), D("24"))
+    assert first.tiebreak[0].describe() == (
+        "tied with A-002 at 85.00; ahead, separated by the mean points of criterion 2: "
+        "31.00 vs 30.00"
+    )
+
+
+def test_tie_broken_by_the_previous_stage():
+    # Identical sheets (score, mean and criteria equal: (85 + 83) / 2 = 84.00); previous
+    # stage 80.00 beats 78.50, and any previous score beats none.
+    sheets = (("40", "45"), ("42", "41"))
+    a = entry(1, *sheets, previous="78.50")
+    b = entry(2, *sheets, previous="80.00")
+    c = entry(3, *sheets)
+    standings = rank([a, c, b])
+    assert [(s.code, s.rank) for s in standings] == [("A-002", 1), ("A-001", 2), ("A-003", 3)]
+    top, middle, last = standings
+    assert top.tiebreak[0].step == "previous_stage"
+    assert (top.tiebreak[0].value, top.tiebreak[0].other_value) == (D("80.00"), D("78.50"))
+    # the middle entry explains both neighbours
+    assert [(t.other_code, t.outcome) for t in middle.tiebreak] == [
+        ("A-002", "behind"),
+        ("A-003", "ahead"),
+    ]
+    # totals 85 and 83: (85 + 83) / 2 = 84.00 for all three
+    assert middle.tiebreak[1].describe() == (
+        "tied with A-003 at 84.00; ahead, separated by the previous stage's score: 78.50 vs none"
+    )
+    assert not any(s.tied for s in standings)
+
+
+def test_a_tie_that_survives_every_step_shares_the_rank():
+    # W 90, X and Y identical (same sheets, no previous stage), Z 80 → ranks 1, 2, 2, 4.
+    w = entry(1, ("90",), ("90",))
+    x = entry(3, ("85",), ("86",))
+    y = entry(2, ("86",), ("85",))
+    z = entry(4, ("80",), ("80",))
+    standings = rank([z, y, x, w])
+    assert [(s.code, s.rank, s.score, s.tied) for s in standings] == [
+        ("A-001", 1, D("90.00"), False),
+        ("A-002", 2, D("85.50"), True),  # fully tied entries are listed by code
+        ("A-003", 2, D("85.50"), True),
+        ("A-004", 4, D("80.00"), False),
+    ]
+    step = by_code(standings)["A-002"].tiebreak[0]
+    assert (step.step, step.other_code, step.outcome) == ("unresolved", "A-003", "tied")
+    assert step.describe() == (
+        "tied with A-003 at 85.50; still tied after every tie-break step: shared rank, for the jury"
+    )
+
+
+def test_entries_without_sheets_come_last_unranked():
+    scored = entry(2, ("70",))
+    empty = EntryInput(1, "A-001", ())
+    standings = rank([empty, scored])
+    assert [(s.code, s.rank, s.score) for s in standings] == [
+        ("A-002", 1, D("70.00")),
+        ("A-001", None, None),
+    ]
+    assert not standings[1].is_ranked
+
+
+def test_sheets_must_match_the_rubric():
+    with pytest.raises(ValueError, match="A-001"):
+        rank([entry(1, ("1", "2"), ("1",))])
+    with pytest.raises(ValueError, match="expected 3"):
+        rank([entry(1, ("1", "2"))], criteria_count=3)
+
+
+def test_stage_weights_thirty_seventy():
+    # 复赛 30% + 决赛 70%:
+    #   entry 1: 0.3 × 80.00 + 0.7 × 90.00 = 24.000 + 63.000 = 87.00
+    #   entry 2: 0.3 × 80.15 + 0.7 × 80.00 = 24.045 + 56.000 = 80.045 → 80.05 half-up
+    #            (round-half-even would give 80.04)
+    #   entry 3: no final score → None
+    semi = {1: D("80.00"), 2: D("80.15"), 3: D("88.00")}
+    final = {1: D("90.00"), 2: D("80.00")}
+    combined = combine_stages({"semi": semi, "final": final}, {"semi": D("0.3"), "final": D("0.7")})
+    assert combined == {1: D("87.00"), 2: D("80.05"), 3: None}
+
+
+def test_stage_weights_must_sum_to_one():
+    with pytest.raises(ValueError, match="sum to 1"):
+        combine_stages({"semi": {}, "final": {}}, {"semi": D("0.3"), "final": D("0.6")})
+    with pytest.raises(ValueError, match="without a weight"):
+        combine_stages(
+            {"semi": {}, "final": {}, "prelim": {}}, {"semi": D("0.3"), "final": D("0.7")}
+        )
