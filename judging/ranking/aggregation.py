@@ -15,8 +15,9 @@
   sheets) so it reads like a score.
 
 Official scores are rounded half-up to 2 decimals; exact values are computed in the
-40-digit ``EXACT`` context. Sums of points are exact; an entry's z-values are summed in
-(total, judge id) order, so even their 40-digit sum never depends on the sheets' order.
+40-digit ``EXACT`` context. Sums of points are exact; each sheet's z is fixed to 28
+decimals before an entry's are summed, so that sum is exact too, and no result depends
+on the order of the sheets or on how the judges are numbered.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, localcontext
-from itertools import chain
-from operator import itemgetter, mul
+from itertools import chain, repeat
+from operator import mul, sub
 
 from judging.ranking.models import (
     EXACT,
@@ -38,7 +39,7 @@ from judging.ranking.models import (
 
 __all__ = ["aggregate", "zscore_scores"]
 
-_BY_TOTAL = itemgetter(1, 0)
+_Z_PLACES = repeat(Decimal("1e-28"))  # the quantum of each sheet's z (|z| < 10^12)
 
 
 def kept_slice(sorted_totals: Sequence[Decimal], total_sum: Decimal, params: RuleParams):
@@ -93,9 +94,7 @@ def zscore_exact(
 ) -> list[Decimal | None]:
     """Exact z-scores on the points scale, one per entry, from its judges and sheet totals.
 
-    Each entry's totals must come sorted by (total, judge id): its z-values are summed in
-    that order, so even the 40-digit result never depends on the order of the sheets.
-    An entry with no sheets gets None. Runs in the caller's decimal context.
+    An entry with no sheets gets None. Runs in the caller's decimal context (``EXACT``).
     """
     by_judge: defaultdict[int, list[Decimal]] = defaultdict(list)
     flat = zip(chain.from_iterable(judge_ids), chain.from_iterable(totals), strict=True)
@@ -121,13 +120,20 @@ def zscore_exact(
     spread = count * grand_sq - grand * grand
     overall_mean = grand / count
     overall_sd = spread.sqrt() / count if spread > 0 else ZERO
-    # Σz = Σ total × (1/SD) − Σ mean × (1/SD), in C-level maps; each entry's terms are
-    # summed in its (total, judge id) order.
-    shifts = {judge_id: mean * inverse_sds[judge_id] for judge_id, mean in means.items()}
-    inverse_of, shift_of = inverse_sds.__getitem__, shifts.__getitem__
+    # Each sheet's z = (total − judge mean) × (1/SD), fixed to 28 decimals so that an
+    # entry's sum is exact: the result cannot depend on the order of its sheets, nor on
+    # which judge is called what. C-level maps, no Python loop per sheet.
+    mean_of, inverse_of = means.__getitem__, inverse_sds.__getitem__
     return [
         overall_mean
-        + (sum(map(mul, values, map(inverse_of, judges)), ZERO) - sum(map(shift_of, judges), ZERO))
+        + sum(
+            map(
+                Decimal.quantize,
+                map(mul, map(sub, values, map(mean_of, judges)), map(inverse_of, judges)),
+                _Z_PLACES,
+            ),
+            ZERO,
+        )
         / len(values)
         * overall_sd
         if values
@@ -143,9 +149,8 @@ def zscore_scores(entries: Iterable[EntryInput]) -> dict[int, Decimal]:
     """
     entries = [e for e in entries if e.sheets]
     with localcontext(EXACT):
-        ordered = [sorted((s.total, s.judge_id) for s in e.sheets) for e in entries]
         exact = zscore_exact(
-            [[j for _, j in pairs] for pairs in ordered],
-            [[t for t, _ in pairs] for pairs in ordered],
+            [[s.judge_id for s in e.sheets] for e in entries],
+            [[s.total for s in e.sheets] for e in entries],
         )
         return {e.entry_id: round_score(z) for e, z in zip(entries, exact, strict=True)}

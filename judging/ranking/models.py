@@ -125,7 +125,7 @@ class Aggregate:
     dropped_high: tuple[int, ...]
 
 
-#: The tie-break steps of Rule 4, in the order they are tried.
+#: How ``TieBreakStep.describe`` names the steps that are not about one criterion.
 STEP_TEXT = {
     "all_sheets_mean": "the mean of all sheets",
     "previous_stage": "the previous stage's score",

@@ -113,8 +113,8 @@ def rank(
 
 
 def _rank(entries: list[EntryInput], params: RuleParams, width: int | None) -> list[Standing]:
-    # The hot path (100,000 entries x 5 sheets x 6 criteria in well under 2 s): C-level
-    # sums, maps and one sort over plain lists and tuples, few objects per entry.
+    # The hot path, sized for 100,000 entries x 5 sheets x 6 criteria: C-level sums, maps
+    # and one sort over plain lists and tuples, few objects per entry, three passes.
     rows, unscored = _score_rows(entries, params, width)
     zscores = zscore_exact([row[_JUDGES] for row in rows], [row[_TOTALS] for row in rows])
     quantize = HALF_UP.quantize
@@ -266,6 +266,8 @@ def combine_stages(
     a score in any weighted stage (absent or None) gets None: it cannot be compared
     fairly with entries that have every stage.
     """
+    if any(isinstance(w, float) for w in weights.values()):
+        raise TypeError("stage weights must be Decimal (or str), not float")
     weights = {stage: Decimal(w) for stage, w in weights.items()}
     if any(w < 0 for w in weights.values()):
         raise ValueError("stage weights must not be negative")

@@ -2,6 +2,8 @@
 
 import re
 
+import sqlalchemy as sa
+
 from judging.common.enums import StageState
 from judging.extensions import db
 from tests.conftest import (
@@ -97,3 +99,35 @@ def test_error_pages_are_in_the_layout(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "未找到" in response.get_data(as_text=True)
+
+
+def test_organizer_moves_a_stage_through_its_states(organizer_client):
+    contest, prelim, final = _small_contest()
+    url = "/contests/dalian-2020/stages/final/state"
+    token = csrf_token(organizer_client, "/contests/dalian-2020")
+    page = _text(organizer_client.get("/contests/dalian-2020"))
+    assert "设为：已截止" in page
+    organizer_client.post(url, data={"csrf_token": token, "state": "published"})
+    db.session.expire_all()
+    assert final.state == StageState.OPEN, "open → published skips closing: refused"
+    for state in ("closed", "published"):
+        response = organizer_client.post(url, data={"csrf_token": token, "state": state})
+        assert response.status_code == 302
+        db.session.expire_all()
+        assert final.state == StageState(state)
+    from judging.common.audit import AuditEvent
+
+    events = db.session.scalars(
+        sa.select(AuditEvent.new).where(AuditEvent.action == "stage_state")
+    ).all()
+    assert [e["state"] for e in events] == ["closed", "published"]
+
+
+def test_judges_cannot_change_stage_states(judge_client, app):
+    _, _, final = _small_contest()
+    response = judge_client.post(
+        "/contests/dalian-2020/stages/final/state", data={"state": "closed"}
+    )
+    assert response.status_code in (400, 404)
+    db.session.expire_all()
+    assert final.state == StageState.OPEN

@@ -98,7 +98,7 @@ def test_rounding_is_half_up_at_xx5_where_float_would_round_down():
     # float: 85.125 is exact in binary and round() rounds half to even → 85.12.
     four = totals("85", "85", "85.5", "85")
     assert aggregate(four).score == D("85.13")
-    assert round(sum(float(t) for t in four) / 4, 2) == 85.12
+    assert round((85 + 85 + 85.5 + 85) / 4, 2) == 85.12
     # (85.1 + 85.13) / 2 = 170.23 / 2 = 85.115 exactly → 85.12 half-up.
     # float: 170.23 / 2 is 85.114999… in binary → round() gives 85.11.
     two = totals("85.1", "85.13")

@@ -119,6 +119,29 @@ def test_the_order_of_entries_and_sheets_changes_nothing(group, params, rnd):
 
 
 @FAST
+@given(groups(), st.sampled_from(ALL_RULES), st.permutations(range(1, 9)))
+def test_renaming_the_judges_changes_no_score_or_rank(group, params, new_ids):
+    width, entries = group
+    renamed = [
+        EntryInput(
+            e.entry_id,
+            e.code,
+            tuple(SheetInput(new_ids[s.judge_id - 1], s.points) for s in e.sheets),
+            e.previous_score,
+        )
+        for e in entries
+    ]
+
+    def outcome(group_entries):
+        return [
+            (s.entry_id, s.rank, s.score, s.exact, s.zscore, s.tied, s.mean_all, s.totals)
+            for s in rank(group_entries, params)
+        ]
+
+    assert outcome(renamed) == outcome(entries)
+
+
+@FAST
 @given(st.lists(HALF, min_size=1, max_size=9), st.integers(0, 3), st.integers(0, 6))
 def test_a_trimmed_mean_lies_within_the_kept_totals(values, trim, minimum):
     params = RuleParams("trimmed", trim=trim, min_sheets_to_trim=minimum)

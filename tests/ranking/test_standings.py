@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from judging.ranking import EntryInput, SheetInput, combine_stages, rank
+from judging.ranking.models import show_pair
 
 D = Decimal
 
@@ -191,7 +192,16 @@ def test_stage_weights_thirty_seventy():
 def test_stage_weights_must_sum_to_one():
     with pytest.raises(ValueError, match="sum to 1"):
         combine_stages({"semi": {}, "final": {}}, {"semi": D("0.3"), "final": D("0.6")})
+    with pytest.raises(TypeError, match="float"):
+        combine_stages({"semi": {}, "final": {}}, {"semi": 0.5, "final": 0.5})
     with pytest.raises(ValueError, match="without a weight"):
         combine_stages(
             {"semi": {}, "final": {}, "prelim": {}}, {"semi": D("0.3"), "final": D("0.7")}
         )
+
+
+def test_explanations_show_as_many_decimals_as_tell_values_apart():
+    assert show_pair(D("85.43"), D("85.1")) == ("85.43", "85.10")
+    # 85.433 and 85.427 both read 85.43 with two decimals
+    assert show_pair(D("85.433"), D("85.427")) == ("85.433", "85.427")
+    assert show_pair(D("78.5"), None) == ("78.50", "none")
