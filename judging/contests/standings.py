@@ -145,7 +145,7 @@ def stage_inputs(
 ) -> tuple[list[EntryInput], dict[int, EntryFacts], set[int]]:
     """The engine's input for (stage, group): every active entry taking part, with its
     submitted sheets of non-conflicted judges, points in rubric order."""
-    part = taking_part(stage.contest_id)
+    part = taking_part(stage.contest_id, stage.id)
     facts = {
         row.id: EntryFacts(row.id, row.code, row.title, row.organization, row.is_student_team)
         for row in db.session.execute(
@@ -154,13 +154,16 @@ def stage_inputs(
             ).where(
                 Entry.group_id == group.id,
                 Entry.status == EntryStatus.REGISTERED,
-                Entry.id.in_(sa.select(part.c.entry_id).where(part.c.stage_id == stage.id)),
+                Entry.id.in_(sa.select(part.c.entry_id)),
             )
         )
     }
+    # Raw values (no Decimal processing by SQLAlchemy): converted once per distinct value below.
     pivot = [
-        sa.func.sum(sa.case((Score.criterion_id == cid, Score.points))).label(f"p{i}")
-        for i, cid in enumerate(criterion_ids)
+        sa.type_coerce(
+            sa.func.sum(sa.case((Score.criterion_id == cid, Score.points))), sa.types.NullType()
+        )
+        for cid in criterion_ids
     ]
     query = (
         sa.select(ScoreSheet.entry_id, ScoreSheet.judge_id, *pivot)
@@ -174,6 +177,9 @@ def stage_inputs(
             ~binding_conflict_exists(ScoreSheet.judge_id, ScoreSheet.entry_id),
         )
         .group_by(ScoreSheet.id, ScoreSheet.entry_id, ScoreSheet.judge_id)
+        # A submitted sheet has every criterion; one that lacks some (the rubric grew
+        # after it was submitted) cannot be totalled fairly and is left out.
+        .having(sa.func.count(Score.id) == len(criterion_ids))
     )
     # Points repeat a lot (0.5 steps): one Decimal per distinct value keeps memory flat.
     # SQLite hands back floats for NUMERIC; every point has at most 2 decimals, so
@@ -188,12 +194,11 @@ def stage_inputs(
 
     sheets: dict[int, list[SheetInput]] = {entry_id: [] for entry_id in facts}
     judges: set[int] = set()
-    for entry_id, judge_id, *points in db.session.execute(query):
+    for entry_id, judge_id, *points in db.session.connection().execute(query):
         bucket = sheets.get(entry_id)
-        if bucket is None or any(p is None for p in points):
-            continue  # not taking part (e.g. withdrawn), or an incomplete submitted sheet
-        bucket.append(SheetInput(judge_id, tuple(map(exact, points))))
-        judges.add(judge_id)
+        if bucket is not None:  # else not taking part in this stage (no assignment)
+            bucket.append(SheetInput(judge_id, tuple(map(exact, points))))
+            judges.add(judge_id)
     previous = previous or {}
     inputs = [
         EntryInput(entry_id, facts[entry_id].code, tuple(entry_sheets), previous.get(entry_id))

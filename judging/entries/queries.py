@@ -11,25 +11,35 @@ from judging.judges.models import Assignment
 from judging.scoring.models import ScoreSheet
 
 
-def taking_part(contest_id: int) -> sa.Subquery:
+def taking_part(contest_id: int, stage_id: int | None = None) -> sa.Subquery:
     """(stage_id, entry_id) for every entry taking part in a stage of the contest.
 
     An entry takes part in (has *reached*) a stage when it was advanced into it or a
-    later stage, or has an assignment or a score sheet there (SPEC, Rule 6).
+    later stage, or has an assignment or a score sheet there (SPEC, Rule 6). With
+    ``stage_id``, only that stage. Assignments and sheets are filtered by their stage,
+    so the (stage_id, entry_id) indexes serve every arm of the union.
     """
+    if stage_id is None:
+        stages = sa.select(Stage.id).where(Stage.contest_id == contest_id).scalar_subquery()
+        assigned = Assignment.stage_id.in_(stages)
+        scored = ScoreSheet.stage_id.in_(stages)
+    else:
+        assigned = Assignment.stage_id == stage_id
+        scored = ScoreSheet.stage_id == stage_id
     advanced_to = aliased(Stage)
-    return sa.union(
-        sa.select(Assignment.stage_id, Assignment.entry_id)
-        .join(Entry, Entry.id == Assignment.entry_id)
-        .where(Entry.contest_id == contest_id),
-        sa.select(ScoreSheet.stage_id, ScoreSheet.entry_id)
-        .join(Entry, Entry.id == ScoreSheet.entry_id)
-        .where(Entry.contest_id == contest_id),
+    advanced = (
         sa.select(Stage.id.label("stage_id"), Entry.id.label("entry_id"))
         .join(advanced_to, advanced_to.id == Entry.advanced_stage_id)
         .join(
             Stage,
             sa.and_(Stage.contest_id == Entry.contest_id, Stage.position <= advanced_to.position),
         )
-        .where(Entry.contest_id == contest_id),
+        .where(Entry.contest_id == contest_id)
+    )
+    if stage_id is not None:
+        advanced = advanced.where(Stage.id == stage_id)
+    return sa.union(
+        sa.select(Assignment.stage_id, Assignment.entry_id).where(assigned),
+        sa.select(ScoreSheet.stage_id, ScoreSheet.entry_id).where(scored),
+        advanced,
     ).subquery()
