@@ -78,7 +78,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from judging.awards import views as award_views
     from judging.common import errors
     from judging.contests import views as contest_views
+    from judging.exports import views as excel_views
     from judging.judges import views as judge_views
+    from judging.leaderboard import views as leaderboard_views
     from judging.scoring import views as scoring_views
 
     login_manager.login_view = "auth.sign_in"
@@ -92,6 +94,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(scoring_views.bp)
     app.register_blueprint(scoring_views.manage)
     app.register_blueprint(award_views.bp)
+    app.register_blueprint(excel_views.bp)
+    app.register_blueprint(leaderboard_views.bp)
     errors.register(app)
 
     from judging.cli import register_commands

@@ -25,6 +25,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(rank_command)
     app.cli.add_command(awards_command)
 
+    from judging.exports.cli import register as register_excel
+
+    register_excel(app)
+
 
 @click.command("init-db")
 def init_db():

@@ -15,6 +15,7 @@ from judging.contests.models import (
 )
 from judging.entries.models import Entry
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
+from judging.leaderboard.models import LiveState, Reveal
 from judging.scoring.models import Score, ScoreSheet
 
 __all__ = [
@@ -30,8 +31,10 @@ __all__ = [
     "Field",
     "Group",
     "Judge",
+    "LiveState",
     "LoginToken",
     "ResultSnapshot",
+    "Reveal",
     "Score",
     "ScoreSheet",
     "SpecialAward",

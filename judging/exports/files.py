@@ -1,0 +1,92 @@
+"""The workbooks the organizer (and the public) can download: whole contest, one stage,
+public standings of a published stage, and blank templates. Each returns the file's bytes;
+the views and the `export` command only send or save them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from judging.awards.engine import prize_rows, prize_totals
+from judging.awards.queries import AwardsResult, awards_result, stage_result
+from judging.contests.models import Contest, Stage
+from judging.exports import formats, records, reports, templates
+from judging.exports.workbook import Sheet, build_workbook
+
+
+def filename(contest: Contest, *parts: str) -> str:
+    """A download name: the contest's slug, the parts, .xlsx (ASCII where the slug is)."""
+    stem = "-".join([contest.slug, *(p for p in parts if p)])
+    return re.sub(r"[^\w.-]+", "-", stem) + ".xlsx"
+
+
+def contest_workbook(contest: Contest, *, lang: str, tz: str, exported_by: str = "") -> bytes:
+    """Everything about a contest, for the organizer: summary, prize list, standings and
+    matrix per stage, raw sheets, audit log, and the contest workbook's own sheets (so the
+    file can be imported again)."""
+    stages = list(contest.stages)
+    results = [stage_result(stage) for stage in stages]
+    sheets: list[Sheet] = [
+        reports.summary_sheet(contest, stages=stages, tz=tz, exported_by=exported_by, public=False)
+    ]
+    prize = reports.prize_sheet(contest, awards_result(contest), public=False)
+    if prize is not None:
+        sheets.append(prize)
+    for result in results:
+        sheets.extend(reports.standings_sheet(result, g, public=False) for g in result.groups)
+    sheets.extend(records.matrix_sheet(result) for result in results)
+    sheets.append(records.raw_sheet(contest, stages, tz=tz))
+    sheets.append(records.audit_sheet(contest, tz=tz))
+    sheets.extend(formats.contest_format_sheets(contest, lang=lang, tz=tz))
+    return build_workbook(sheets, title=contest.name, creator=exported_by)
+
+
+def _stage_awards(contest: Contest, stage: Stage) -> AwardsResult:
+    """The contest's awards narrowed to one stage's tiers (special awards kept), with the
+    totals of what is listed."""
+    awards = awards_result(contest)
+    stages = [r for r in awards.stages if r.stage.id == stage.id]
+    allocations = [g.tiers for r in stages for g in r.groups if g.tiers is not None]
+    totals = prize_totals(prize_rows(allocations, awards.specials))
+    return AwardsResult(stages, awards.specials, totals, awards.entries)
+
+
+def stage_workbook(stage: Stage, *, lang: str, tz: str, exported_by: str = "") -> bytes:
+    """One stage, for the organizer: summary, standings per group, prize list (if the stage
+    gives awards), matrix, raw sheets, and its score sheets in the importable format."""
+    contest = stage.contest
+    result = stage_result(stage)
+    sheets: list[Sheet] = [
+        reports.summary_sheet(contest, stages=[stage], tz=tz, exported_by=exported_by, public=False)
+    ]
+    if result.has_tiers:
+        prize = reports.prize_sheet(contest, _stage_awards(contest, stage), public=False)
+        if prize is not None:
+            sheets.append(prize)
+    sheets.extend(reports.standings_sheet(result, g, public=False) for g in result.groups)
+    sheets.append(records.matrix_sheet(result))
+    sheets.append(records.raw_sheet(contest, [stage], tz=tz))
+    sheets.append(formats.scores_sheet(contest, [stage], lang=lang, tz=tz))
+    return build_workbook(sheets, title=f"{contest.name} · {stage.name}", creator=exported_by)
+
+
+def public_stage_workbook(stage: Stage, *, tz: str) -> bytes:
+    """A published stage's standings for anyone: rank, code, title, organization, score and
+    award per group. No contact data, no judges, no sheets."""
+    contest = stage.contest
+    result = stage_result(stage)
+    sheets = [reports.summary_sheet(contest, stages=[stage], tz=tz, exported_by="", public=True)]
+    sheets.extend(reports.standings_sheet(result, g, public=True) for g in result.groups)
+    return build_workbook(sheets, title=f"{contest.name} · {stage.name}")
+
+
+def template_workbook(
+    kind: str, *, lang: str, contest: Contest | None = None, stage: Stage | None = None
+) -> bytes:
+    """A blank template: the contest workbook, or the entries, judges or scores sheet (the
+    scores sheet with a stage's criteria as its columns when a stage is given)."""
+    names = formats.criterion_columns([stage]) if stage is not None else None
+    sheets = templates.template_sheets(
+        kind, lang=lang, stage_names=names, stage_code=stage.code if stage else ""
+    )
+    return build_workbook(sheets, title=contest.name if contest else "")

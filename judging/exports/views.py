@@ -1,0 +1,245 @@
+"""Excel pages: the organizer's import and export page per contest, the new-contest upload,
+downloads (whole contest, one stage, templates) and the public standings of a published
+stage. The workbooks are built elsewhere (``judging.exports.files``); views only send them.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from judging.common.audit import record
+from judging.common.db import write_intent
+from judging.common.decorators import organizer_required
+from judging.common.enums import StageState
+from judging.contests.queries import contest_or_404
+from judging.exports import files
+from judging.exports.forms import ScoresUploadForm, UploadForm
+from judging.extensions import db
+from judging.imports.problems import ImportRejected
+from judging.imports.service import KINDS, ImportResult, import_workbook
+
+bp = Blueprint("excel", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEMPLATES = ("contest", "entries", "judges", "scores")
+#: How many problems the page lists (the count says how many there were).
+SHOWN_PROBLEMS = 500
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+def _tz() -> str:
+    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+
+
+def _send(data: bytes, name: str):
+    response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _stage_or_404(contest, code: str):
+    stage = contest.stage(code)
+    if stage is None:
+        abort(404)
+    return stage
+
+
+def _forms(contest, formdata=None, kind: str | None = None):
+    forms = {k: UploadForm(formdata=None, prefix=k) for k in ("contest", "entries", "judges")}
+    forms["scores"] = ScoresUploadForm(formdata=None, prefix="scores", stages=contest.stages)
+    if kind is not None:
+        forms[kind] = (
+            ScoresUploadForm(prefix=kind, stages=contest.stages)
+            if kind == "scores"
+            else UploadForm(prefix=kind)
+        )
+    return forms
+
+
+def _summary(result: ImportResult) -> str:
+    created = sum(result.created.values())
+    updated = sum(result.updated.values())
+    unchanged = sum(result.unchanged.values())
+    if result.dry_run:
+        return _(
+            "The file is valid: importing it would add %(created)s, change %(updated)s and "
+            "leave %(unchanged)s rows as they are. Nothing was written.",
+            created=created,
+            updated=updated,
+            unchanged=unchanged,
+        )
+    if not result.changed:
+        return _("Nothing to change: all %(n)s rows are already in the contest.", n=unchanged)
+    return _(
+        "Imported: %(created)s added, %(updated)s changed, %(unchanged)s already there.",
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+    )
+
+
+@bp.route("/contests/<slug>/excel")
+@organizer_required
+def page(slug: str):
+    """Import (contest workbook, entries, judges, score sheets), templates and exports."""
+    contest = contest_or_404(slug)
+    return render_template("exports/page.html", contest=contest, forms=_forms(contest))
+
+
+@bp.route("/contests/<slug>/excel/import/<kind>", methods=["POST"])
+@organizer_required
+def upload(slug: str, kind: str):
+    """Import one upload into the contest: all of it, or nothing with the problems listed."""
+    contest = contest_or_404(slug)
+    if kind not in KINDS:
+        abort(404)
+    forms = _forms(contest, kind=kind)
+    form = forms[kind]
+    if not form.validate_on_submit():
+        return render_template("exports/page.html", contest=contest, forms=forms, failed=kind), 400
+    upload = form.file.data
+    try:
+        result = import_workbook(
+            data=upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1),
+            kind=kind,
+            contest=contest,
+            stage_code=(form.stage.data or None) if kind == "scores" else None,
+            update=form.update.data,
+            dry_run=form.dry_run.data,
+            user_id=current_user.id,
+            filename=upload.filename or "",
+        )
+    except ImportRejected as err:
+        db.session.rollback()
+        return render_template(
+            "exports/page.html",
+            contest=contest,
+            forms=forms,
+            failed=kind,
+            problems=err.problems[:SHOWN_PROBLEMS],
+            problem_count=len(err.problems),
+        ), 422
+    if result.dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    flash(_summary(result), "success")
+    return redirect(url_for("excel.page", slug=contest.slug))
+
+
+@bp.route("/excel/import", methods=["GET", "POST"])
+@organizer_required
+def new_contest():
+    """Create a contest from a contest workbook (or bring one up to date with it)."""
+    form = UploadForm(prefix="contest")
+    if not form.is_submitted():
+        return render_template("exports/new_contest.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("exports/new_contest.html", form=form), 400
+    upload = form.file.data
+    try:
+        result = import_workbook(
+            data=upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1),
+            kind="contest",
+            update=form.update.data,
+            dry_run=form.dry_run.data,
+            user_id=current_user.id,
+            filename=upload.filename or "",
+        )
+    except ImportRejected as err:
+        db.session.rollback()
+        return render_template(
+            "exports/new_contest.html",
+            form=form,
+            problems=err.problems[:SHOWN_PROBLEMS],
+            problem_count=len(err.problems),
+        ), 422
+    if result.dry_run:
+        db.session.rollback()
+        flash(_summary(result), "success")
+        return redirect(url_for("excel.new_contest"))
+    db.session.commit()
+    flash(_summary(result), "success")
+    return redirect(url_for("contests.overview", slug=result.slug))
+
+
+def _audited_send(contest, data: bytes, name: str, what: dict):
+    """Send an organizer export, recording who took the contact data and when."""
+    db.session.commit()  # end the reading transaction; the record takes the write lock alone
+    with write_intent():
+        record("excel_export", contest_id=contest.id, new=what)
+        db.session.commit()
+    return _send(data, name)
+
+
+@bp.route("/contests/<slug>/export.xlsx")
+@organizer_required
+def export_contest(slug: str):
+    """The whole contest as one workbook (importable again)."""
+    contest = contest_or_404(slug)
+    data = files.contest_workbook(
+        contest, lang=_lang(), tz=_tz(), exported_by=current_user.display_name
+    )
+    return _audited_send(contest, data, files.filename(contest), {"export": "contest"})
+
+
+@bp.route("/contests/<slug>/stages/<code>/export.xlsx")
+@organizer_required
+def export_stage(slug: str, code: str):
+    """One stage as a workbook."""
+    contest = contest_or_404(slug)
+    stage = _stage_or_404(contest, code)
+    data = files.stage_workbook(
+        stage, lang=_lang(), tz=_tz(), exported_by=current_user.display_name
+    )
+    return _audited_send(
+        contest, data, files.filename(contest, stage.code), {"export": "stage", "stage": code}
+    )
+
+
+@bp.route("/results/<slug>/<code>.xlsx")
+def public_stage(slug: str, code: str):
+    """A published stage's standings, for anyone (no contact data)."""
+    contest = contest_or_404(slug)
+    stage = _stage_or_404(contest, code)
+    if stage.state != StageState.PUBLISHED:
+        abort(404)
+    data = files.public_stage_workbook(stage, tz=_tz())
+    return _send(data, files.filename(contest, stage.code, "results"))
+
+
+@bp.route("/excel/templates/<kind>.xlsx")
+@organizer_required
+def template(kind: str):
+    """A blank template: the contest workbook, or the entries, judges or scores sheet."""
+    if kind not in TEMPLATES:
+        abort(404)
+    data = files.template_workbook(kind, lang=_lang())
+    return _send(data, f"template-{kind}.xlsx")
+
+
+@bp.route("/contests/<slug>/stages/<code>/scores-template.xlsx")
+@organizer_required
+def scores_template(slug: str, code: str):
+    """The score sheet template of one stage, its criteria as columns."""
+    contest = contest_or_404(slug)
+    stage = _stage_or_404(contest, code)
+    data = files.template_workbook("scores", lang=_lang(), contest=contest, stage=stage)
+    return _send(data, files.filename(contest, stage.code, "scores-template"))

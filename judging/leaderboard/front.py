@@ -1,0 +1,206 @@
+"""The public cache's front door: cache hits answered before Flask dispatches the request.
+
+A leaderboard page served from the cache still paid for the whole request machinery of
+the app (request context, session, the rate limiter's hook, teardown) and for an ORM
+round trip to read the data version: about five times a bare Flask endpoint. The front
+door is a WSGI middleware the blueprint installs around the app. For a GET without
+cookies whose address a public view has already answered, it reads the contest's data
+version (one indexed query on a connection of its own) and, when the render cache holds
+that version, sends the very bytes and headers the view would send. Everything else —
+a miss, a cookie (a chosen language, a signed-in user), any other method, an error —
+goes on to Flask unchanged, and the view stays the only place that decides what is
+public and renders it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.http import HTTP_STATUS_CODES
+
+from judging.leaderboard.cache import cache, matches
+
+log = logging.getLogger(__name__)
+_PARAM = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1", "named": ":slug"}
+
+
+def version_token(data_version: int, created_at) -> tuple[int, str]:
+    """The version token of ``judging.contests.standings.data_version`` from raw column values
+    (SQLite hands back the timestamp as text, PostgreSQL as an aware datetime)."""
+    if isinstance(created_at, str):
+        created_at = datetime.fromisoformat(created_at)
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    return data_version, created_at.astimezone(UTC).isoformat()
+
+
+class VersionReader:
+    """Reads a contest's id and version token by slug, on a few autocommit connections of its
+    own (no ORM session, no transaction, no pool ping): one indexed SELECT per call.
+
+    Not used for an in-memory SQLite database (tests), whose one connection the ORM holds.
+    """
+
+    def __init__(self, engine: Engine, size: int = 16):
+        self.engine = engine
+        self.size = size
+        self.idle: queue.LifoQueue = queue.LifoQueue()
+        param = _PARAM[engine.dialect.paramstyle]
+        # The placeholder is the driver's; the slug is always a bound parameter.
+        self.sql = f"SELECT id, data_version, created_at FROM contests WHERE slug = {param}"  # noqa: S608
+        self.lock = threading.Lock()
+        self.opened: list = []
+        event.listen(engine, "engine_disposed", lambda *_: self.close())
+
+    @staticmethod
+    def usable(engine: Engine) -> bool:
+        """Whether the engine's database can be read from a separate connection."""
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            return False
+        return not (
+            engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+        )
+
+    def _connect(self):
+        fairy = self.engine.raw_connection()  # the engine's connect-time settings apply
+        dbapi = fairy.driver_connection
+        fairy.detach()  # ours from now on; the pool makes another for the ORM
+        if self.engine.dialect.name == "postgresql":
+            dbapi.autocommit = True  # a plain SELECT, never an open transaction
+        with self.lock:
+            self.opened.append(dbapi)
+        return dbapi
+
+    def read(self, slug: str) -> tuple[int, tuple[int, str]] | None:
+        """(contest id, version token), or None when no contest has this slug."""
+        try:
+            conn = self.idle.get_nowait()
+        except queue.Empty:
+            conn = self._connect()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(self.sql, (slug,))
+            row = cursor.fetchone()
+            cursor.close()
+        except Exception:
+            self._discard(conn)
+            raise
+        if self.idle.qsize() < self.size:
+            self.idle.put(conn)
+        else:
+            self._discard(conn)
+        if row is None:
+            return None
+        return row[0], version_token(row[1], row[2])
+
+    def _discard(self, conn) -> None:
+        with self.lock:
+            if conn in self.opened:
+                self.opened.remove(conn)
+        with contextlib.suppress(Exception):  # a broken connection is dropped either way
+            conn.close()
+
+    def close(self) -> None:
+        """Close every connection (the engine was disposed)."""
+        with self.lock:
+            opened, self.opened = self.opened, []
+        while not self.idle.empty():
+            self.idle.get_nowait()
+        for conn in opened:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a public view answered an address with: how to find it in the render cache."""
+
+    slug: str
+    kind: str
+    lang: str | None
+    explicit: bool
+    args: tuple
+    cache_control: str
+    vary: str | None
+    server_time: bool
+
+    def key(self, contest_id: int, version) -> Hashable:
+        """The render cache key, exactly as the view builds it."""
+        return (self.kind, contest_id, version, self.lang, self.explicit, self.args)
+
+
+class FrontDoor:
+    """WSGI middleware serving cookieless GETs of known public addresses from the cache."""
+
+    def __init__(self, wsgi_app, reader_factory, size: int = 2048):
+        self.wsgi_app = wsgi_app
+        self.reader_factory = reader_factory
+        self.reader: VersionReader | None = None
+        self.ready = False
+        self.routes: OrderedDict[tuple[str, str], Route] = OrderedDict()
+        self.size = size
+        self.lock = threading.Lock()
+        self.served = 0
+
+    def version_of(self, slug: str):
+        """(contest id, version token) through the reader, or False when there is no reader."""
+        if not self.ready:
+            with self.lock:
+                if not self.ready:
+                    self.reader = self.reader_factory()
+                    self.ready = True
+        if self.reader is None:
+            return False
+        return self.reader.read(slug)
+
+    def remember(self, path: str, query: str, route: Route) -> None:
+        """Note the route of an address a view answered for a visitor without cookies."""
+        with self.lock:
+            self.routes[(path, query)] = route
+            self.routes.move_to_end((path, query))
+            while len(self.routes) > self.size:
+                self.routes.popitem(last=False)
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "GET" and not environ.get("HTTP_COOKIE"):
+            route = self.routes.get((environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")))
+            if route is not None:
+                try:
+                    answer = self._answer(route, environ, start_response)
+                except Exception:  # the view will answer, and report any real problem
+                    log.debug("front door fell through", exc_info=True)
+                    answer = None
+                if answer is not None:
+                    return answer
+        return self.wsgi_app(environ, start_response)
+
+    def _answer(self, route: Route, environ, start_response):
+        found = self.version_of(route.slug)
+        if not found:
+            return None
+        item = cache.get(route.key(*found))
+        if item is None or item.status != 200:
+            return None
+        if matches(environ.get("HTTP_IF_NONE_MATCH"), item.etag):
+            status, body, headers = 304, b"", []
+        else:
+            status, body = 200, item.body
+            headers = [("Content-Type", item.content_type), ("Content-Length", str(len(body)))]
+        headers += [("ETag", item.etag), ("Cache-Control", route.cache_control)]
+        if route.vary:
+            headers.append(("Vary", route.vary))
+        if route.server_time:
+            headers.append(("X-Server-Time", f"{time.time():.3f}"))
+        self.served += 1
+        start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
+        return [body]

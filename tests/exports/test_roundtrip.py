@@ -1,0 +1,85 @@
+"""The round trip (issue 5, "must show"): export the demo contest, import the file into an
+empty database, and the standings and awards of every stage and group are identical."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from judging.awards.queries import awards_result
+from judging.contests.models import Contest
+from judging.contests.queries import get_contest
+from judging.contests.standings import clear_cache, group_standings
+from judging.entries.models import Entry
+from judging.exports import files
+from judging.extensions import db
+from judging.imports.service import import_workbook
+from judging.seed import load_demo
+from tests.conftest import _empty_tables
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
+
+
+def outcome(contest: Contest) -> dict:
+    """Standings (rank, code, score, tied, dropped totals) of every stage and group, the tier
+    awards, the special awards and the prize totals, by codes (ids differ between databases)."""
+    out = {}
+    for stage in contest.stages:
+        for group in contest.groups:
+            out[(stage.code, group.code)] = [
+                (row.rank, row.code, row.score, row.tied, tuple(t for _, t in row.dropped))
+                for row in group_standings(stage, group).rows
+            ]
+    awards = awards_result(contest)
+    out["tiers"] = sorted(
+        (r.stage.code, a.group_code, a.rank, a.code, a.tier_name, a.prize)
+        for r in awards.stages
+        for g in r.groups
+        if g.tiers
+        for a in g.tiers.awards
+    )
+    out["specials"] = sorted(
+        (s.name, awards.entries[s.entry_id].code, s.prize) for s in awards.specials
+    )
+    out["totals"] = (dict(awards.totals.by_group), awards.totals.overall, awards.totals.count)
+    out["reached"] = sorted(
+        db.session.execute(
+            sa.select(Entry.code, Entry.status, Entry.is_student_team).where(
+                Entry.contest_id == contest.id
+            )
+        ).all()
+    )
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_demo_exported_and_imported_into_an_empty_database_ranks_and_awards_the_same(
+    app, english, lang
+):
+    load_demo(SEED_DIR)
+    db.session.commit()
+    before = outcome(get_contest("dalian-2020"))
+    data = files.contest_workbook(get_contest("dalian-2020"), lang=lang, tz="Asia/Shanghai")
+
+    db.session.remove()
+    _empty_tables()
+    clear_cache()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Contest)) == 0
+
+    result = import_workbook(data=data, kind="contest")
+    db.session.commit()
+    assert result.created["entries"] == 116 and result.created["judges"] == 29
+    after = outcome(get_contest("dalian-2020"))
+
+    for key in before:
+        assert after[key] == before[key], key
+    # The comparison is not empty: 初赛, 复赛 and 决赛 are ranked, and the final gives prizes.
+    ranked = {k: sum(r[0] is not None for r in v) for k, v in before.items() if len(k) == 2}
+    assert all(
+        ranked[(stage, group)] for stage in ("prelim", "semi") for group in ("angel", "growth")
+    )
+    assert len(before["tiers"]) == 22 and len(before["specials"]) == 20
+    # Importing the same export again changes nothing.
+    assert not import_workbook(data=data, kind="contest").changed
