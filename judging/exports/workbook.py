@@ -22,10 +22,9 @@ from decimal import Decimal
 from itertools import chain, islice
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -40,6 +39,7 @@ RISKY = frozenset("=+-@\t\r")
 MAX_WIDTH = 60
 MIN_WIDTH = 6
 _SAMPLE = 300  # rows looked at to fit the column widths
+_BATCH = 2_000
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
 
 
@@ -224,9 +224,13 @@ def _write_sheet(wb: Workbook, sheet: Sheet, taken: set[str]) -> None:
         number += 1
     header = [Styled(h, "header") for h in sheet.header]
     stream.send((number, _cells(number, header, formats, styles, plain_cells)))
-    for row in chain(sample, rows):
-        number += 1
-        stream.send((number, _cells(number, row, formats, styles, plain_cells)))
+    # Rows are drawn in batches, then written: producing a few thousand rows in a tight loop
+    # and then writing them costs less than alternating row by row (the producer's data and
+    # the writer's buffers stop evicting each other), and memory stays bounded by a batch.
+    for batch in chain([sample], iter(lambda: list(islice(rows, _BATCH)), [])):
+        for row in batch:
+            number += 1
+            stream.send((number, _cells(number, row, formats, styles, plain_cells)))
     if sheet.footer_lines:
         number += 1
         for line in sheet.footer_lines:
@@ -239,9 +243,15 @@ def _cells(
     number: int, row, formats: list, styles: _Styles, plain_cells: list[Cell]
 ) -> Iterator[Cell]:
     """The cells of one row, ready for the writer (reused cells: each is written before the
-    next is set). The hot loop of every export: a type switch, no isinstance chains."""
+    next is set).
+
+    The hot loop of every export: one type switch per value, and the cell's value and type
+    set directly for text and numbers (what ``Cell.value`` would set, without its chain of
+    isinstance checks); anything else goes through ``Cell.value``.
+    """
     items = row.items() if type(row) is dict or isinstance(row, Mapping) else enumerate(row)
     width = len(plain_cells)
+    illegal = ILLEGAL_CHARACTERS_RE.search
     for c, value in items:
         if value is None:
             continue
@@ -251,25 +261,32 @@ def _cells(
             look = value.style
             value = value.value
             kind = type(value)
-            if value is None or (kind is str and not value):
+            if value is None:
                 continue
         quoted = False
         if kind is str:
             if not value:
                 continue
+            if len(value) > 32_767 or illegal(value):
+                value = safe_text(value)[:32_767]
             quoted = value[0] in RISKY
+            data_type = "s"  # text, never a formula
+        elif kind is Decimal or kind is int or kind is float:
+            data_type = "n"
         elif kind is datetime or kind is date:
             value = value.isoformat(sep=" ") if kind is datetime else value.isoformat()
+            data_type = "s"
+        else:
+            data_type = None
         if look is None and not quoted:
             cell = plain_cells[c] if c < width else styles.cell(None, None, False)
         else:
             cell = styles.cell(formats[c] if c < width else None, look, quoted)
-        try:
-            cell.value = value
-        except IllegalCharacterError:
-            cell.value = safe_text(value)
-        if quoted:
-            cell.data_type = "s"  # text, never a formula
+        if data_type is None:
+            cell.value = value  # bools and anything unusual: openpyxl's own conversion
+        else:
+            cell._value = value
+            cell.data_type = data_type
         cell.row = number
         cell.column = c + 1
         yield cell

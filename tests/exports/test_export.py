@@ -239,6 +239,12 @@ def test_a_stage_scores_template_has_its_criteria(base):
     assert [c.value for c in ws[2]][:7] == ["赛段", "评委", "编号", "技术", "团队", "市场", "备注"]
 
 
+def test_text_xml_cannot_hold_is_cleaned_and_overlong_text_cut():
+    ws = read(build_workbook([Sheet("s", ["t"], [["响\x07铃"], ["长" * 40_000]])]))["s"]
+    assert ws["A2"].value == "响铃"
+    assert len(ws["A3"].value) == 32_767
+
+
 def test_styled_values_and_sparse_rows():
     data = build_workbook(
         [Sheet("s", ["a", "b", "c"], [{2: Decimal("1.5")}, [Styled("合计", "total"), None, 3]])]
