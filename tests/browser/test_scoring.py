@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from judging.common.enums import SheetState
 from judging.extensions import db
@@ -62,7 +63,7 @@ def test_judge_scores_on_a_phone(live_server, browser):
     page.goto(link)
     page.get_by_role("button", name="登录并开始评分").click()
     page.wait_for_url(f"{live_server}/judge/")
-    assert page.get_by_text("已分配 1 个项目，已提交 0 份，草稿 0 份").is_visible()
+    expect(page.get_by_text("已分配 1 个项目，已提交 0 份，草稿 0 份")).to_be_visible()
     page.get_by_role("link", name="中科海洋").click()
 
     total = page.get_by_test_id("total")
@@ -72,8 +73,7 @@ def test_judge_scores_on_a_phone(live_server, browser):
         fields.nth(i).fill(value)
     assert total.inner_text() == "80", "the total follows the typing"
     page.get_by_role("button", name="保存草稿").click()
-    page.wait_for_load_state()
-    assert page.get_by_text("草稿已保存").is_visible()
+    expect(page.get_by_text("草稿已保存")).to_be_visible()
     assert page.get_by_test_id("total").inner_text() == "80"
 
     page.locator("input.points").nth(4).fill("9.5")
@@ -82,8 +82,7 @@ def test_judge_scores_on_a_phone(live_server, browser):
 
     page.locator("summary", has_text="提交").click()  # the confirmation step
     page.get_by_role("button", name="确认提交").click()
-    page.wait_for_load_state()
-    assert page.get_by_text("已提交。").is_visible()
+    expect(page.get_by_text("已提交。")).to_be_visible()
     assert page.locator("input.points").count() == 0, "a submitted sheet is read-only"
     assert "89.50" in page.get_by_test_id("total").inner_text()
     assert page.get_by_text("提交于").is_visible()
@@ -93,5 +92,5 @@ def test_judge_scores_on_a_phone(live_server, browser):
     assert sheet.state == SheetState.SUBMITTED and sheet.total == Decimal("89.5")
 
     page.goto(link)  # the card's link is used up now
-    assert page.get_by_text("此链接已被使用").is_visible()
+    expect(page.get_by_text("此链接已被使用")).to_be_visible()
     context.close()
