@@ -42,42 +42,35 @@ def results(slug: str, code: str):
     )
 
 
-@bp.route("/advance", methods=["POST"])
-@organizer_required
-def advance(slug: str, code: str):
-    """Confirm the advancement proposal: entries move into the next stage."""
-    contest, stage = _stage(slug, code)
+def _confirm(slug: str, code: str, confirm, done: str):
+    """Run a confirmation service on the live results; commit once, or say why not."""
+    _contest, stage = _stage(slug, code)
     if not BaseForm().validate_on_submit():
         abort(400)
     try:
-        snapshot = services.confirm_advancement(result=stage_result(stage), user=current_user)
+        snapshot = confirm(result=stage_result(stage), user=current_user)
     except services.ResultsError as err:
         db.session.rollback()
         flash(str(err), "error")
     else:
         db.session.commit()
-        flash(
-            _("Advancement confirmed and frozen (%(hash)s).", hash=snapshot.content_hash[:12]),
-            "success",
-        )
+        flash(done % {"hash": snapshot.content_hash[:12]}, "success")
     return redirect(url_for("results.results", slug=slug, code=code))
+
+
+@bp.route("/advance", methods=["POST"])
+@organizer_required
+def advance(slug: str, code: str):
+    """Confirm the advancement proposal: entries move into the next stage."""
+    return _confirm(
+        slug, code, services.confirm_advancement, _("Advancement confirmed and frozen (%(hash)s).")
+    )
 
 
 @bp.route("/awards", methods=["POST"])
 @organizer_required
 def awards(slug: str, code: str):
     """Confirm the award proposal: tier and special awards are written and frozen."""
-    contest, stage = _stage(slug, code)
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    try:
-        snapshot = services.confirm_awards(result=stage_result(stage), user=current_user)
-    except services.ResultsError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-    else:
-        db.session.commit()
-        flash(
-            _("Awards confirmed and frozen (%(hash)s).", hash=snapshot.content_hash[:12]), "success"
-        )
-    return redirect(url_for("results.results", slug=slug, code=code))
+    return _confirm(
+        slug, code, services.confirm_awards, _("Awards confirmed and frozen (%(hash)s).")
+    )
