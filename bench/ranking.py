@@ -77,6 +77,12 @@ BASELINE_SQL = sa.text(
     "WHERE s.stage_id = :stage AND s.state = 'submitted' "
     "GROUP BY s.entry_id"
 )
+TOTALS_SQL = sa.text(
+    "UPDATE score_sheets SET "
+    "total_hundredths = (SELECT CAST(ROUND(SUM(points) * 100) AS INTEGER) "
+    "FROM scores WHERE scores.sheet_id = score_sheets.id), "
+    "points_count = (SELECT COUNT(*) FROM scores WHERE scores.sheet_id = score_sheets.id)"
+)
 TARGET_SECONDS, TARGET_RATIO, TARGET_MIB = 2.5, 1.5, 300
 
 
@@ -281,6 +287,8 @@ def generate(url: str, entries: int, judges: int, groups: int, seed: int = 4) ->
             counts["scores"] = bulk_insert(
                 conn, "scores", ("id", "sheet_id", "criterion_id", "points"), scores()
             )
+            # Each sheet's stored total, as the app writes it with the points.
+            conn.execute(TOTALS_SQL)
             if not sqlite:  # explicit ids: move the sequences past them
                 for table in counts:
                     sql = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608 - our own names
@@ -337,23 +345,25 @@ def run_baseline(app, stage_id: int) -> tuple[float, list]:
 
 
 def run_split(app, stage_id: int, group_ids: list[int]) -> tuple[float, float]:
-    """Seconds of the query part (stage_inputs) and of the rank part, summed over groups."""
-    from judging.contests.standings import params_of, stage_inputs
-    from judging.ranking import rank
+    """Seconds of the query part (entries, sheet totals) and of the rank part, summed.
+
+    The rank part includes the reads of criterion points that tie-break step b needs.
+    """
+    from judging.contests.standings import entry_facts, rank_counted, stage_sheets
 
     query = ranking = 0.0
     with app.app_context():
         stage, groups = load(stage_id, group_ids)
-        params = params_of(stage)
         for group in groups:
             criterion_ids = [c.id for c in stage.rubric(group)]
             started = time.perf_counter()
-            inputs, _, _ = stage_inputs(stage, group, criterion_ids)
+            facts = entry_facts(stage, group)
+            counted = stage_sheets(stage, facts, criterion_ids)
             middle = time.perf_counter()
-            rows = rank(inputs, params, criteria_count=len(criterion_ids))
+            rows = rank_counted(stage, criterion_ids, facts, counted)
             query += middle - started
             ranking += time.perf_counter() - middle
-            del inputs, rows  # freed outside the timed parts
+            del facts, counted, rows  # freed outside the timed parts
     return query, ranking
 
 

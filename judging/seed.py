@@ -43,7 +43,7 @@ from judging.contests.models import (
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
-from judging.scoring.models import Score, ScoreSheet
+from judging.scoring.models import Score, ScoreSheet, sheet_totals
 
 STRUCTURE_FILE = "contest.yaml"
 DEFAULT_FILES = {
@@ -566,6 +566,7 @@ class _Loader:
             if state == SheetState.SUBMITTED and set(values) != set(rubric):
                 raise SeedError(f"{where}: a submitted sheet must score every criterion")
             sheet_points.append(list(values.values()))
+            sheet_rows[-1].update(sheet_totals(value for _, value in values.values()))
         if not sheet_rows:
             return
         # Bulk statements: several thousand rows through the unit of work take seconds.

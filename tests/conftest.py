@@ -28,6 +28,7 @@ from judging.entries.models import Entry
 from judging.extensions import db, limiter
 from judging.judges.models import Assignment, Conflict, Judge
 from judging.scoring.models import Score, ScoreSheet
+from judging.scoring.queries import sheets_with_wrong_totals
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
 IN_MEMORY = TEST_DATABASE_URL in ("sqlite://", "sqlite:///:memory:")
@@ -95,11 +96,16 @@ def app(_schema):
         limiter.reset()
         clear_cache()
         yield app
+        try:  # every writer keeps the stored sheet totals equal to the points
+            wrong = sheets_with_wrong_totals()
+        except sa.exc.SQLAlchemyError:  # the test left the transaction unusable
+            wrong = []
         db.session.rollback()
         if not IN_MEMORY:
             _empty_tables()
         db.session.remove()
         db.engine.dispose()
+        assert not wrong, f"sheets whose stored total differs from their points: {wrong}"
 
 
 @pytest.fixture
@@ -274,6 +280,7 @@ def create_sheet(
     )
     for criterion, value in (points or {}).items():
         sheet.scores.append(Score(criterion=criterion, points=Decimal(str(value))))
+    sheet.recount()
     db.session.add(sheet)
     db.session.flush()
     return sheet

@@ -10,7 +10,17 @@ from flask_migrate import downgrade, upgrade
 
 from judging import TestingConfig, create_app
 from judging.extensions import db
-from tests.conftest import TEST_DATABASE_URL
+from judging.scoring.models import ScoreSheet
+from tests.conftest import (
+    TEST_DATABASE_URL,
+    create_contest,
+    create_criterion,
+    create_entry,
+    create_group,
+    create_judge,
+    create_sheet,
+    create_stage,
+)
 from tests.fresh_database import recreate
 
 
@@ -56,4 +66,37 @@ def test_sqlite_file_runs_in_wal_mode_with_foreign_keys(tmp_path):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
     with app.app_context():
+        db.engine.dispose()
+
+
+def test_the_sheet_totals_migration_fills_existing_sheets(empty_database_url):
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = empty_database_url
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        contest = create_contest()
+        stage = create_stage(contest)
+        group = create_group(contest)
+        rubric = [create_criterion(stage, group, name=f"c{i}") for i in range(3)]
+        entry = create_entry(contest, group)
+        sheet = create_sheet(
+            stage,
+            create_judge(contest),
+            entry,
+            dict(zip(rubric, ["10.5", "7", "0.25"], strict=True)),
+        )
+        sheet_id = sheet.id
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0003")  # sheets and points stay; the two columns go
+        upgrade()  # and come back, filled from the points
+        stored = db.session.execute(
+            sa.select(ScoreSheet.total_hundredths, ScoreSheet.points_count).where(
+                ScoreSheet.id == sheet_id
+            )
+        ).one()
+        assert tuple(stored) == (1775, 3)
+        db.session.remove()
+        downgrade(revision="base")
         db.engine.dispose()

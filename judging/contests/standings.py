@@ -1,9 +1,11 @@
 """Standings from the database: read a stage's submitted sheets, rank them, cache the result.
 
-Reading: one GROUP BY query returns one row per submitted sheet with its points pivoted
-into columns in rubric order, summed in SQL, so a 100,000-entry stage never moves its
-3 million criterion rows into Python one by one. Only sheets of non-conflicted judges on
-entries still competing count (Rule 2). Ranking is the pure engine in ``judging.ranking``.
+Reading: each score sheet stores its total (``total_hundredths``, written with the points),
+so one query returns (entry, judge, total) per submitted sheet and a 100,000-entry stage
+never moves its 3 million criterion rows into Python. Criterion points are read only for
+entries that need tie-break step b (and, on request, for the results page). Only sheets
+of non-conflicted judges on entries still competing count (Rule 2). Ranking is the pure
+engine in ``judging.ranking`` (``rank_totals``).
 
 Caching: results are kept per process, keyed by the contest's ``data_version``, which
 every change that can move standings increments in its own transaction; a worker that
@@ -14,22 +16,25 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import sqlalchemy as sa
 
-from judging.common.enums import EntryStatus, SheetState
+from judging.common.db import plain_rows
+from judging.common.enums import ConflictStatus, EntryStatus, SheetState
 from judging.contests.models import Contest, Criterion, Group, Stage
 from judging.entries.models import Entry
-from judging.entries.queries import taking_part
+from judging.entries.queries import takes_part
 from judging.extensions import db
-from judging.judges.models import Judge
+from judging.judges.models import Conflict, Judge
 from judging.judges.queries import binding_conflict_exists
-from judging.ranking import EntryInput, RuleParams, SheetInput, Standing, rank
+from judging.ranking import EXACT, RuleParams, Standing, round_score
+from judging.ranking.aggregation import zscore_exact
+from judging.ranking.models import CENT
+from judging.ranking.standings import _Memo, rank_totals
 from judging.scoring.models import Score, ScoreSheet
-
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,11 @@ class EntryFacts:
 
 @dataclass(frozen=True)
 class GroupStandings:
-    """One stage's standings for one group, with what is needed to explain them."""
+    """One stage's standings for one group, with what is needed to explain them.
+
+    ``zscore`` and ``criterion_means`` are computed on first use (the results page shows
+    them; the leaderboard, API and exports do not) and kept with the standings.
+    """
 
     stage_id: int
     group_id: int
@@ -55,10 +64,36 @@ class GroupStandings:
     rows: tuple[Standing, ...]
     entries: dict[int, EntryFacts] = field(repr=False)
     judges: dict[int, str] = field(repr=False)
+    criterion_ids: tuple[int, ...] = ()
+    _lazy: dict = field(default_factory=dict, repr=False, compare=False)
 
     def facts(self, standing: Standing) -> EntryFacts:
         """The entry behind a standing."""
         return self.entries[standing.entry_id]
+
+    def zscore(self, standing: Standing) -> Decimal | None:
+        """The entry's judge-normalised score (Rule 2's z-score), rounded half-up."""
+        if standing.zscore is not None or not standing.totals:
+            return standing.zscore
+        if "zscores" not in self._lazy:
+            self._lazy["zscores"] = zscores_of(self.rows)
+        return self._lazy["zscores"].get(standing.entry_id)
+
+    def criterion_means(self, standing: Standing) -> tuple[Decimal, ...]:
+        """The entry's mean points per criterion (rubric order) over its counted sheets."""
+        if len(standing.criterion_means) == len(self.criterion_ids) or not standing.totals:
+            return standing.criterion_means
+        if "means" not in self._lazy:
+            counts = {row.entry_id: len(row.totals) for row in self.rows if row.totals}
+            width = len(self.criterion_ids)
+            columns = [
+                criterion_means(self.stage_id, cid, width, counts, list(counts))
+                for cid in self.criterion_ids
+            ]
+            self._lazy["means"] = {
+                entry_id: tuple(column[entry_id] for column in columns) for entry_id in counts
+            }
+        return self._lazy["means"].get(standing.entry_id, ())
 
 
 def data_version(contest_id: int) -> tuple[int, str]:
@@ -111,6 +146,8 @@ class _Cache:
 
 
 _cache = _Cache()
+#: Up to this many entries, step b's points are read by entry id; beyond, in one pass.
+_BY_ID_LIMIT = 20_000
 
 
 def clear_cache() -> None:
@@ -140,71 +177,202 @@ def _previous_stage(stage: Stage) -> Stage | None:
     return max(earlier, key=lambda s: s.position) if earlier else None
 
 
-def stage_inputs(
-    stage: Stage, group: Group, criterion_ids: list[int], previous: dict[int, Decimal] | None = None
-) -> tuple[list[EntryInput], dict[int, EntryFacts], set[int]]:
-    """The engine's input for (stage, group): every active entry taking part, with its
-    submitted sheets of non-conflicted judges, points in rubric order."""
-    part = taking_part(stage.contest_id, stage.id)
-    facts = {
-        row.id: EntryFacts(row.id, row.code, row.title, row.organization, row.is_student_team)
-        for row in db.session.execute(
-            sa.select(
-                Entry.id, Entry.code, Entry.title, Entry.organization, Entry.is_student_team
-            ).where(
-                Entry.group_id == group.id,
-                Entry.status == EntryStatus.REGISTERED,
-                Entry.id.in_(sa.select(part.c.entry_id)),
-            )
-        )
-    }
-    # Raw values (no Decimal processing by SQLAlchemy): converted once per distinct value below.
-    pivot = [
-        sa.type_coerce(
-            sa.func.sum(sa.case((Score.criterion_id == cid, Score.points))), sa.types.NullType()
-        )
-        for cid in criterion_ids
-    ]
-    query = (
-        sa.select(ScoreSheet.entry_id, ScoreSheet.judge_id, *pivot)
-        .join(Score, Score.sheet_id == ScoreSheet.id)
-        .join(Entry, Entry.id == ScoreSheet.entry_id)
-        .where(
-            ScoreSheet.stage_id == stage.id,
-            ScoreSheet.state == SheetState.SUBMITTED,
-            Entry.group_id == group.id,
-            Entry.status == EntryStatus.REGISTERED,
-            ~binding_conflict_exists(ScoreSheet.judge_id, ScoreSheet.entry_id),
-        )
-        .group_by(ScoreSheet.id, ScoreSheet.entry_id, ScoreSheet.judge_id)
-        # A submitted sheet has every criterion; one that lacks some (the rubric grew
-        # after it was submitted) cannot be totalled fairly and is left out.
-        .having(sa.func.count(Score.id) == len(criterion_ids))
+def _binding_conflicts(contest_id: int) -> frozenset[tuple[int, int]]:
+    """(judge id, entry id) of every binding conflict in the contest (a handful)."""
+    rows = db.session.execute(
+        sa.select(Conflict.judge_id, Conflict.entry_id)
+        .join(Entry, Entry.id == Conflict.entry_id)
+        .where(Entry.contest_id == contest_id, Conflict.status == ConflictStatus.BINDING)
     )
-    # Points repeat a lot (0.5 steps): one Decimal per distinct value keeps memory flat.
-    # SQLite hands back floats for NUMERIC; every point has at most 2 decimals, so
-    # quantizing to 0.01 restores the exact value.
-    interned: dict[object, Decimal] = {}
+    return frozenset(map(tuple, rows))
 
-    def exact(value) -> Decimal:
-        d = interned.get(value)
-        if d is None:
-            d = interned[value] = Decimal(str(value)).quantize(CENT)
-        return d
 
-    sheets: dict[int, list[SheetInput]] = {entry_id: [] for entry_id in facts}
-    judges: set[int] = set()
-    for entry_id, judge_id, *points in db.session.connection().execute(query):
-        bucket = sheets.get(entry_id)
-        if bucket is not None:  # else not taking part in this stage (no assignment)
-            bucket.append(SheetInput(judge_id, tuple(map(exact, points))))
-            judges.add(judge_id)
-    previous = previous or {}
-    inputs = [
-        EntryInput(entry_id, facts[entry_id].code, tuple(entry_sheets), previous.get(entry_id))
-        for entry_id, entry_sheets in sheets.items()
+def _counted_sheets(stage_id: int, criterion_ids: Sequence[int]) -> sa.Select:
+    """Submitted sheets of the stage that score every criterion of the rubric, with the
+    points of its first criterion (tie-break step b's first value, needed for most ties
+    in a large group): (entry id, judge id, total in hundredths, first points).
+
+    A sheet that lacks some criterion (the rubric grew after it was submitted) cannot be
+    totalled fairly and is left out. The group, entry status and conflicts are applied
+    by the caller, in Python: joining them per sheet costs more than reading the sheets.
+    """
+    return (
+        sa.select(
+            ScoreSheet.entry_id,
+            ScoreSheet.judge_id,
+            ScoreSheet.total_hundredths,
+            sa.type_coerce(Score.points, sa.types.NullType()),
+        )
+        .join(
+            Score,
+            sa.and_(Score.sheet_id == ScoreSheet.id, Score.criterion_id == criterion_ids[0]),
+        )
+        .where(
+            ScoreSheet.stage_id == stage_id,
+            ScoreSheet.state == SheetState.SUBMITTED,
+            ScoreSheet.points_count == len(criterion_ids),
+        )
+    )
+
+
+def _hundredths(raw) -> int:
+    """Points as the driver returns them (float on SQLite, Decimal) in hundredths.
+
+    Points have at most 2 decimals, so the float's shortest form is the exact value.
+    """
+    return int(Decimal(str(raw)).quantize(CENT).scaleb(2))
+
+
+def entry_facts(stage: Stage, group: Group) -> dict[int, EntryFacts]:
+    """Every active entry of the group taking part in the stage, by id."""
+    query = sa.select(
+        Entry.id, Entry.code, Entry.title, Entry.organization, Entry.is_student_team
+    ).where(
+        Entry.group_id == group.id,
+        Entry.status == EntryStatus.REGISTERED,
+        takes_part(stage),
+    )
+    # In code order, the order the engine ranks in (its sort then finds nothing to do).
+    query = query.order_by(Entry.code)
+    return {
+        row[0]: EntryFacts(row[0], row[1], row[2], row[3], bool(row[4]))
+        for row in plain_rows(query)
+    }
+
+
+@dataclass
+class CountedSheets:
+    """The sheets that count in a stage, per entry (see ``stage_sheets``)."""
+
+    #: entry id → its sheets as (total in hundredths of a point, judge id) pairs
+    sheets: dict[int, list[tuple[int, int]]]
+    #: entry id → the sum of its sheets' points of the rubric's first criterion, in hundredths
+    first_criterion: dict[int, int]
+
+    def means_of_first(self, entry_ids: Sequence[int]) -> dict[int, Decimal]:
+        """Tie-break step b's first values: mean points of the first criterion."""
+        with localcontext(EXACT):
+            return {
+                entry_id: Decimal(self.first_criterion[entry_id]).scaleb(-2)
+                / len(self.sheets[entry_id])
+                for entry_id in entry_ids
+            }
+
+
+def stage_sheets(
+    stage: Stage, facts: Mapping[int, EntryFacts], criterion_ids: Sequence[int]
+) -> CountedSheets:
+    """Per entry in ``facts``: its counted sheets, and its first criterion's points.
+
+    Counted: submitted, complete for the rubric (``criterion_ids``), and by a judge with
+    no binding conflict with the entry (Rule 2).
+    """
+    sheets: dict[int, list[tuple[int, int]]] = {entry_id: [] for entry_id in facts}
+    first = dict.fromkeys(facts, 0)
+    get = sheets.get
+    conflicts = _binding_conflicts(stage.contest_id)
+    hundredths = _Memo(_hundredths)
+    for entry_id, judge_id, total, points in plain_rows(_counted_sheets(stage.id, criterion_ids)):
+        bucket = get(entry_id)
+        if bucket is not None and not (conflicts and (judge_id, entry_id) in conflicts):
+            bucket.append((total, judge_id))
+            first[entry_id] += hundredths[points]
+    return CountedSheets(sheets, first)
+
+
+def criterion_means(
+    stage_id: int,
+    criterion_id: int,
+    width: int,
+    sheet_counts: Mapping[int, int],
+    entry_ids: Sequence[int],
+) -> dict[int, Decimal]:
+    """Tie-break step b for one criterion: each entry's mean points over its counted sheets.
+
+    ``sheet_counts`` gives how many sheets were counted per entry; the same sheets are
+    summed here (the filter of ``stage_sheets``: submitted, complete for the rubric's
+    ``width``, no binding conflict). Many entries: one pass over the stage; few: by id.
+    """
+    if not entry_ids:
+        return {}
+    contest_id = db.session.scalar(sa.select(Stage.contest_id).where(Stage.id == stage_id))
+    conditions = [
+        ScoreSheet.stage_id == stage_id,
+        ScoreSheet.state == SheetState.SUBMITTED,
+        ScoreSheet.points_count == width,
+        Score.criterion_id == criterion_id,
     ]
-    return inputs, facts, judges
+    if _binding_conflicts(contest_id):
+        conditions.append(~binding_conflict_exists(ScoreSheet.judge_id, ScoreSheet.entry_id))
+    query = (
+        sa.select(
+            ScoreSheet.entry_id,
+            sa.type_coerce(sa.func.sum(Score.points), sa.types.NullType()),
+        )
+        .join(Score, Score.sheet_id == ScoreSheet.id)
+        .group_by(ScoreSheet.entry_id)
+    )
+    if len(entry_ids) > _BY_ID_LIMIT:
+        chunks = [query.where(*conditions)]
+    else:
+        # Ids inlined as integer literals: thousands of bound parameters cost more to
+        # compile than the query takes to run.
+        chunks = [
+            query.where(
+                *conditions, ScoreSheet.entry_id.in_(_int_list(entry_ids[start : start + 1000]))
+            )
+            for start in range(0, len(entry_ids), 1000)
+        ]
+    wanted = set(entry_ids)
+    means: dict[int, Decimal] = {}
+    with localcontext(EXACT):
+        for chunk in chunks:
+            for entry_id, total in plain_rows(chunk):
+                if entry_id in wanted:
+                    # SQLite sums NUMERIC as floats; points have 2 decimals and a sum of
+                    # them is off by far less than 0.005, so quantizing restores it.
+                    exact = Decimal(str(total)).quantize(CENT)
+                    means[entry_id] = exact / sheet_counts[entry_id]
+    return means
+
+
+def _int_list(ids: Sequence[int]) -> sa.TextClause:
+    """A list of integers written into the SQL (ints only: nothing else can be inlined)."""
+    return sa.text(",".join(str(int(i)) for i in ids))
+
+
+def zscores_of(rows: Sequence[Standing]) -> dict[int, Decimal]:
+    """The judge-normalised score of every ranked row, rounded half-up (Rule 2)."""
+    scored = [row for row in rows if row.totals]
+    with localcontext(EXACT):
+        exact = zscore_exact([r.judge_ids for r in scored], [r.totals for r in scored])
+        return {r.entry_id: round_score(z) for r, z in zip(scored, exact, strict=True)}
+
+
+def rank_counted(
+    stage: Stage,
+    criterion_ids: Sequence[int],
+    facts: Mapping[int, EntryFacts],
+    counted: CountedSheets,
+    previous: Mapping[int, Decimal] | None = None,
+) -> list[Standing]:
+    """Rank the counted sheets of one group by the stage's rule (``rank_totals``)."""
+    width = len(criterion_ids)
+    counts = {entry_id: len(pairs) for entry_id, pairs in counted.sheets.items()}
+
+    def means(entry_ids: Sequence[int], index: int) -> dict[int, Decimal]:
+        if index == 0:
+            return counted.means_of_first(entry_ids)
+        return criterion_means(stage.id, criterion_ids[index], width, counts, entry_ids)
+
+    return rank_totals(
+        [(entry_id, facts[entry_id].code, pairs) for entry_id, pairs in counted.sheets.items()],
+        params_of(stage),
+        criteria_count=width,
+        criterion_means=means,
+        previous=previous,
+        zscores=False,
+    )
 
 
 def group_standings(
@@ -217,37 +385,37 @@ def group_standings(
     if cached is not None:
         return cached
     rubric = _rubric_ids(stage.id, group.id)
-    criterion_ids = [cid for cid, _ in rubric]
-    params = params_of(stage)
+    criterion_ids = tuple(cid for cid, _ in rubric)
+    facts: dict[int, EntryFacts] = {}
+    rows: list[Standing] = []
+    judges: dict[int, str] = {}
     if criterion_ids:
-        inputs, facts, judge_ids = stage_inputs(stage, group, criterion_ids)
-        rows = rank(inputs, params, criteria_count=len(criterion_ids))
+        facts = entry_facts(stage, group)
+        counted = stage_sheets(stage, facts, criterion_ids)
+        rows = rank_counted(stage, criterion_ids, facts, counted)
         if any(row.tied for row in rows):
             # Step (c) of the tie-break needs the previous stage's scores: only then read them.
             previous = _previous_stage(stage)
             if previous is not None:
                 before = group_standings(previous, group, version=version)
                 scores = {r.entry_id: r.score for r in before.rows if r.score is not None}
-                inputs, facts, judge_ids = stage_inputs(stage, group, criterion_ids, scores)
-                rows = rank(inputs, params, criteria_count=len(criterion_ids))
-    else:
-        facts, judge_ids, rows = {}, set(), []
-    judges = (
-        dict(
-            db.session.execute(sa.select(Judge.id, Judge.name).where(Judge.id.in_(judge_ids))).all()
-        )
-        if judge_ids
-        else {}
-    )
+                rows = rank_counted(stage, criterion_ids, facts, counted, scores)
+        judge_ids = {judge_id for pairs in counted.sheets.values() for _, judge_id in pairs}
+        if judge_ids:
+            named = plain_rows(
+                sa.select(Judge.id, Judge.name).where(Judge.contest_id == stage.contest_id)
+            )
+            judges = {judge_id: name for judge_id, name in named if judge_id in judge_ids}
     result = GroupStandings(
         stage_id=stage.id,
         group_id=group.id,
         version=version,
-        params=params,
+        params=params_of(stage),
         criteria=tuple(name for _, name in rubric),
         rows=tuple(rows),
         entries=facts,
         judges=judges,
+        criterion_ids=criterion_ids,
     )
     _cache.put(key, result)
     return result

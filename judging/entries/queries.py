@@ -11,6 +11,23 @@ from judging.judges.models import Assignment
 from judging.scoring.models import ScoreSheet
 
 
+def takes_part(stage: Stage) -> sa.ColumnElement[bool]:
+    """SQL condition on ``Entry``: the entry takes part in (has reached) ``stage``.
+
+    The same rule as ``taking_part`` (advanced into this or a later stage, or assigned or
+    scored here), as index probes per entry: cheaper than the union when one group's
+    entries are listed.
+    """
+    later = sa.select(Stage.id).where(
+        Stage.contest_id == stage.contest_id, Stage.position >= stage.position
+    )
+    return sa.or_(
+        sa.exists().where(Assignment.stage_id == stage.id, Assignment.entry_id == Entry.id),
+        sa.exists().where(ScoreSheet.stage_id == stage.id, ScoreSheet.entry_id == Entry.id),
+        Entry.advanced_stage_id.in_(later),
+    )
+
+
 def taking_part(contest_id: int, stage_id: int | None = None) -> sa.Subquery:
     """(stage_id, entry_id) for every entry taking part in a stage of the contest.
 

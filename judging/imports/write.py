@@ -31,7 +31,7 @@ from judging.extensions import db
 from judging.imports.state import Existing
 from judging.imports.validate import Plan
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
-from judging.scoring.models import Score, ScoreSheet
+from judging.scoring.models import Score, ScoreSheet, sheet_totals
 from judging.scoring.services import describe_sheet
 
 _CHUNK = 5_000
@@ -346,6 +346,7 @@ class Writer:
                     "submitted_at": at if submitted else None,
                     "created_at": at or self.now,
                     "updated_at": at or self.now,
+                    **sheet_totals(values["points"].values()),
                 }
             )
         sheet_ids = _insert(ScoreSheet, rows)
@@ -378,6 +379,7 @@ class Writer:
                     "version": ScoreSheet.version + 1,
                     "updated_at": self.now,
                     "submitted_at": self.now if submitted else None,
+                    **sheet_totals(values["points"].values()),
                 },
             )
             db.session.execute(sa.delete(Score).where(Score.sheet_id == sheet_id))

@@ -23,14 +23,14 @@ the official stage scores, rounded half-up to 2 decimals.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal, localcontext
-from functools import partial
-from itertools import repeat
-from operator import attrgetter, itemgetter, truediv
+from itertools import groupby, repeat
+from math import lcm
+from operator import attrgetter, itemgetter
 
-from judging.ranking.aggregation import kept_slice, zscore_exact
+from judging.ranking.aggregation import zscore_exact
 from judging.ranking.models import (
     CENT,
     EXACT,
@@ -43,20 +43,39 @@ from judging.ranking.models import (
     round_score,
 )
 
-__all__ = ["combine_stages", "rank"]
+__all__ = ["CriterionMeans", "combine_stages", "rank", "rank_totals"]
 
-_JUDGE = attrgetter("judge_id")
-_POINTS = attrgetter("points")
+#: Gives, for the entry ids asked, each entry's mean points of the criterion at the given
+#: rubric index (0-based) over the same sheets that were ranked (tie-break step b). Asked
+#: only for entries whose rounded score, mean of all sheets and means of the earlier
+#: criteria all equal a neighbour's.
+CriterionMeans = Callable[[Sequence[int], int], Mapping[int, Decimal]]
+
 _CODE = attrgetter("code", "entry_id")
 _ZEROS = repeat(ZERO)  # the start value for map(sum, ...): sums stay Decimal
 _HAS_NO_PREVIOUS = (0,)  # sorts below (1, score) in the descending sort
 
-# A working row per scored entry, a list filled by ``_score_rows`` and then ``_rank``.
-_ENTRY, _JUDGES, _TOTALS, _CUT, _EXACT, _MEAN_ALL, _CRITERIA, _SCORE, _PREVIOUS, _Z = range(10)
-# Score, then tie-break steps a, b, c: sorted descending, higher wins every step.
-_ORDER = itemgetter(_SCORE, _MEAN_ALL, _CRITERIA, _PREVIOUS)
-_new_standing = partial(tuple.__new__, Standing)
-_new_step = partial(tuple.__new__, TieBreakStep)
+# A working row per scored entry. Sums are exact integers in hundredths of a point
+# ("cents"): points carry at most 2 decimals, so every total is a whole number of them.
+(
+    _SCORE,  # the official score rounded half-up, in cents (int)
+    _MEAN_KEY,  # the mean of all totals scaled by a common multiple of the counts (int)
+    _CRITERIA,  # criterion means (Decimal tuple), as far as step b needed them
+    _PREVIOUS,  # (0,) or (1, previous score)
+    _ID,
+    _CODE_AT,
+    _CENTS,  # totals in cents, ascending by (total, judge id)
+    _JUDGES,  # their judges
+    _CUT,  # how many totals the rule dropped at each end
+    _NUM,  # the exact official score is _NUM / _DEN cents
+    _DEN,
+    _SUM,  # the sum of all totals, in cents
+    _PREV_SCORE,
+    _Z,
+) = range(14)
+_PRIMARY = itemgetter(_SCORE, _MEAN_KEY)
+_new_standing = tuple.__new__
+_new_step = tuple.__new__
 
 
 @contextmanager
@@ -76,18 +95,18 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _separate(upper: list, lower: list) -> tuple[str, Decimal | None, Decimal | None]:
-    """The first tie-break step at which two rows of equal rounded score differ."""
-    a, b = upper[_MEAN_ALL], lower[_MEAN_ALL]
-    if a != b:
-        return "all_sheets_mean", a, b
-    for index, (a, b) in enumerate(zip(upper[_CRITERIA], lower[_CRITERIA], strict=True)):
-        if a != b:
-            return f"criterion:{index}", a, b
-    a, b = upper[_ENTRY].previous_score, lower[_ENTRY].previous_score
-    if a != b:
-        return "previous_stage", a, b
-    return "unresolved", a, b
+def _cents(total: Decimal, code: str) -> int:
+    """A sheet total as a whole number of hundredths of a point (exact)."""
+    scaled = total.scaleb(2)
+    whole = scaled.to_integral_value()
+    if scaled != whole:
+        raise ValueError(f"entry {code}: a sheet total {total} has more than 2 decimals")
+    return int(whole)
+
+
+def _decimal_cents(cents: int) -> Decimal:
+    """Cents back to points: 8513 → Decimal('85.13')."""
+    return Decimal(cents).scaleb(-2)
 
 
 def rank(
@@ -99,44 +118,116 @@ def rank(
     """Rank one group's entries by the rule in ``params``, breaking ties as Rule 4 says.
 
     Every sheet must carry ``criteria_count`` points (at least one; inferred from the
-    first sheet when None); one that does not raises ValueError. The result lists the
-    ranked entries in rank order (entries tied through every step by code), then the
-    unranked ones (no sheets) by code.
+    first sheet when None), each with at most 2 decimals; otherwise ValueError. The result
+    lists the ranked entries in rank order (entries tied through every step by code),
+    then the unranked ones (no sheets) by code.
     """
     if criteria_count is not None and criteria_count < 1:
         raise ValueError("a rubric needs at least one criterion")
-    # In code order, so the stable sort below leaves entries tied at every step by code
+    # In code order, so the stable sorts below leave entries tied at every step by code
     # (and nothing depends on the order the entries came in).
     entries = sorted(entries, key=_CODE)
+    width = criteria_count
+    items = []
     with localcontext(EXACT), _gc_paused():
-        return _rank(entries, params, criteria_count)
+        for entry in entries:
+            sheets = entry.sheets
+            if not sheets:
+                items.append((entry.entry_id, entry.code, (), entry.previous_score, None))
+                continue
+            points = [sheet.points for sheet in sheets]
+            try:
+                # strict: every sheet of the entry has as many points as the first.
+                column_sums = list(map(sum, zip(*points, strict=True), _ZEROS))
+            except ValueError:
+                raise ValueError(
+                    f"entry {entry.code}: its sheets carry different numbers of criterion points"
+                ) from None
+            if len(column_sums) != width:
+                if width is not None or not column_sums:
+                    raise ValueError(
+                        f"entry {entry.code}: its sheets carry {len(column_sums)} criterion "
+                        f"points, expected {width if width is not None else 'at least one'}"
+                    )
+                width = len(column_sums)
+            n = len(sheets)
+            pairs = [
+                (_cents(sum(sheet.points, ZERO), entry.code), sheet.judge_id) for sheet in sheets
+            ]
+            means = tuple(column / n for column in column_sums)
+            items.append((entry.entry_id, entry.code, pairs, entry.previous_score, means))
+        return _rank(items, params, width or 0, None, zscores=True)
 
 
-def _rank(entries: list[EntryInput], params: RuleParams, width: int | None) -> list[Standing]:
-    # The hot path, sized for 100,000 entries x 5 sheets x 6 criteria: C-level sums, maps
-    # and one sort over plain lists and tuples, few objects per entry, three passes.
-    rows, unscored = _score_rows(entries, params, width)
-    zscores = zscore_exact([row[_JUDGES] for row in rows], [row[_TOTALS] for row in rows])
+def rank_totals(
+    entries: Iterable[tuple[int, str, Sequence[tuple[int, int]]]],
+    params: RuleParams = RuleParams(),
+    *,
+    criteria_count: int,
+    criterion_means: CriterionMeans,
+    previous: Mapping[int, Decimal] | None = None,
+    zscores: bool = True,
+) -> list[Standing]:
+    """``rank`` for sheets known by their totals: the same rules and the same result.
+
+    ``entries`` are (entry id, code, sheets) with each sheet a (total in hundredths of a
+    point, judge id) pair, in any order; ``previous`` the previous stage's scores (step c).
+    Criterion means are asked from ``criterion_means`` only for the entries that reach
+    step b of the tie-break, one criterion at a time; a standing carries the means that
+    were needed (``criterion_means`` may be shorter than the rubric, or empty).
+    With ``zscores=False`` (and a rule other than ``zscore``) the judge-normalised score
+    is not computed (``zscore`` None): it costs more than the ranking itself at scale.
+    """
+    previous = previous or {}
+    get_previous = previous.get
+    items = sorted(
+        (
+            (entry_id, code, sheets, get_previous(entry_id), None)
+            for entry_id, code, sheets in entries
+        ),
+        key=itemgetter(1, 0),
+    )
+    with localcontext(EXACT), _gc_paused():
+        return _rank(items, params, criteria_count, criterion_means, zscores=zscores)
+
+
+def _rank(
+    items: list,
+    params: RuleParams,
+    width: int,
+    means_of: CriterionMeans | None,
+    *,
+    zscores: bool,
+):
+    # The hot path, sized for 100,000 entries x 5 sheets: integer sums, one sort on
+    # integer keys, Decimal only for the values the standings show.
+    rows, unscored = _score_rows(items, params)
+    z_of = {}
+    if rows and (zscores or params.rule == "zscore"):
+        totals = [list(map(_decimal_cents, row[_CENTS])) for row in rows]
+        exact = zscore_exact([row[_JUDGES] for row in rows], totals)
+        z_of = dict(zip((row[_ID] for row in rows), exact, strict=True))
+        if params.rule == "zscore":
+            for row in rows:
+                z = z_of[row[_ID]]
+                row[_SCORE] = int(HALF_UP.quantize(z, CENT).scaleb(2))
+    rows.sort(key=_PRIMARY, reverse=True)  # stable: equal rows stay in code order
+    _order_ties(rows, width, means_of)
+
     quantize = HALF_UP.quantize
     zscore_official = params.rule == "zscore"
-    for row, z in zip(rows, zscores, strict=True):
-        if zscore_official:
-            row[_EXACT] = z
-        previous = row[_ENTRY].previous_score
-        row += (
-            quantize(row[_EXACT], CENT),
-            _HAS_NO_PREVIOUS if previous is None else (1, previous),
-            z,
-        )
-    rows.sort(key=_ORDER, reverse=True)  # stable: entries equal at every step stay by code
-
+    # Values repeat a lot (a few thousand distinct totals, scores and means among
+    # 100,000 entries): each Decimal is made once.
+    points = _Memo(_decimal_cents)
+    fraction = _Memo(lambda pair: Decimal(pair[0]).scaleb(-2) / pair[1])
     standings = []
     append = standings.append
     last = len(rows) - 1
     rank_here = 0
     from_above = None  # how this row compares with the one above, when they share a score
     for position, row in enumerate(rows):
-        entry, judges, totals, cut, exact, mean_all, criteria, score, _, z = row
+        score_cents = row[_SCORE]
+        score = points[score_cents]
         tied = False
         if from_above is None:
             rank_here = position + 1
@@ -148,111 +239,189 @@ def _rank(entries: list[EntryInput], params: RuleParams, width: int | None) -> l
                 rank_here = position + 1
             steps = (from_above,)
             from_above = None
-        if position < last and rows[position + 1][_SCORE] == score:
+        mean_all = fraction[row[_SUM], len(row[_CENTS])]
+        if position < last and rows[position + 1][_SCORE] == score_cents:
             below = rows[position + 1]
-            if below[_MEAN_ALL] != mean_all:  # the usual case, inline
-                step, mine, theirs = "all_sheets_mean", mean_all, below[_MEAN_ALL]
-            else:
-                step, mine, theirs = _separate(row, below)
-            other = below[_ENTRY]
+            step, mine, theirs = _separate(row, below, fraction)
             if step == "unresolved":
                 tied = True
                 outcome = lower_outcome = "tied"
             else:
                 outcome, lower_outcome = "ahead", "behind"
-            steps += (_new_step((step, other.entry_id, other.code, score, mine, theirs, outcome)),)
-            from_above = _new_step(
-                (step, entry.entry_id, entry.code, score, theirs, mine, lower_outcome)
+            steps += (
+                _new_step(
+                    TieBreakStep,
+                    (step, below[_ID], below[_CODE_AT], score, mine, theirs, outcome),
+                ),
             )
+            from_above = _new_step(
+                TieBreakStep,
+                (step, row[_ID], row[_CODE_AT], score, theirs, mine, lower_outcome),
+            )
+        z = z_of.get(row[_ID])
         append(
             _new_standing(
+                Standing,
                 (
-                    entry.entry_id,
-                    entry.code,
+                    row[_ID],
+                    row[_CODE_AT],
                     rank_here,
                     score,
-                    exact,
-                    judges,
-                    totals,
-                    cut,
+                    z if zscore_official else fraction[row[_NUM], row[_DEN]],
+                    row[_JUDGES],
+                    tuple(map(points.__getitem__, row[_CENTS])),
+                    row[_CUT],
                     mean_all,
-                    criteria,
-                    quantize(z, CENT),
-                    entry.previous_score,
+                    row[_CRITERIA],
+                    None if z is None else quantize(z, CENT),
+                    row[_PREV_SCORE],
                     steps,
                     tied,
-                )
+                ),
             )
         )
-    for entry in unscored:
+    for entry_id, code, _, previous, _ in unscored:
         append(
             Standing(
-                entry.entry_id,
-                entry.code,
-                None,
-                None,
-                None,
-                (),
-                (),
-                0,
-                None,
-                (),
-                None,
-                entry.previous_score,
-                (),
-                False,
+                entry_id, code, None, None, None, (), (), 0, None, (), None, previous, (), False
             )
         )
     return standings
 
 
-def _score_rows(entries: list[EntryInput], params: RuleParams, width: int | None):
-    """Per scored entry a row [entry, judges, totals, cut, exact, mean_all, criterion means].
+class _Memo(dict):
+    """A dict that makes a missing value with ``make(key)`` and keeps it."""
 
-    ``totals`` are the sheet totals sorted by (total, judge id), ``judges`` their judges;
-    the kept ones are ``totals[cut:n - cut]``. Also returns the entries with no sheets.
-    """
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        value = self[key] = self.make(key)
+        return value
+
+
+def _score_rows(items: list, params: RuleParams) -> tuple[list, list]:
+    """The working rows of the scored entries (score and step-a key set), and the others."""
     rows = []
     unscored = []
-    for entry in entries:
-        sheets = entry.sheets
+    median = params.rule == "median"
+    trim_for = params.trim_for
+    for entry_id, code, sheets, previous, means in items:
         n = len(sheets)
         if not n:
-            unscored.append(entry)
+            unscored.append((entry_id, code, (), previous, None))
             continue
-        points = list(map(_POINTS, sheets))
-        try:
-            # strict: every sheet of the entry has as many points as the first.
-            column_sums = list(map(sum, zip(*points, strict=True), _ZEROS))
-        except ValueError:
-            raise ValueError(
-                f"entry {entry.code}: its sheets carry different numbers of criterion points"
-            ) from None
-        if len(column_sums) != width:
-            if width is not None or not column_sums:
-                raise ValueError(
-                    f"entry {entry.code}: its sheets carry {len(column_sums)} criterion "
-                    f"points, expected {width if width is not None else 'at least one'}"
-                )
-            width = len(column_sums)
         # (total, judge id): the order that decides which of equal totals is dropped.
-        totals, judges = zip(
-            *sorted(zip(map(sum, points, _ZEROS), map(_JUDGE, sheets), strict=True)), strict=True
-        )
-        total_sum = sum(column_sums, ZERO)
-        exact, cut = kept_slice(totals, total_sum, params)
+        cents, judges = zip(*sorted(sheets), strict=True)
+        total = sum(cents)
+        if median:
+            half = n // 2
+            if n % 2:
+                num, den, cut = cents[half], 1, half
+            else:
+                num, den, cut = cents[half - 1] + cents[half], 2, half - 1
+        else:
+            cut = trim_for(n)
+            num = total - sum(cents[:cut]) - sum(cents[n - cut :]) if cut else total
+            den = n - 2 * cut
         rows.append(
             [
-                entry,
+                (2 * num + den) // (2 * den),  # num/den rounded half-up (never negative)
+                n,  # replaced by the mean key below
+                means or (),
+                _HAS_NO_PREVIOUS if previous is None else (1, previous),
+                entry_id,
+                code,
+                cents,
                 judges,
-                totals,
                 cut,
-                exact,
-                total_sum / n,
-                tuple(map(truediv, column_sums, repeat(n))),
+                num,
+                den,
+                total,
+                previous,
             ]
         )
+    # Means of all totals compared exactly as integers: total × (L / n), L a common
+    # multiple of every count (usually all entries have the same count and L = n).
+    common = lcm(*{row[_MEAN_KEY] for row in rows}) if rows else 1
+    for row in rows:
+        row[_MEAN_KEY] = row[_SUM] * (common // row[_MEAN_KEY])
     return rows, unscored
+
+
+def _runs(rows: list, start: int, stop: int, key) -> list[tuple[int, int]]:
+    """The [a, b) stretches of at least two adjacent rows with equal key in rows[start:stop]."""
+    runs = []
+    a = start
+    for _, equal in groupby(map(key, rows[start:stop])):
+        b = a + sum(1 for _ in equal)
+        if b - a > 1:
+            runs.append((a, b))
+        a = b
+    return runs
+
+
+def _criterion_key(level: int):
+    """The sort key of a row by its mean points of the criterion at ``level``."""
+
+    def key(row: list) -> Decimal:
+        return row[_CRITERIA][level]
+
+    return key
+
+
+def _order_ties(rows: list, width: int, means_of: CriterionMeans | None) -> None:
+    """Order each run of rows equal in score and step a by steps b and c, in place.
+
+    Step b compares criterion means one criterion at a time, and asks ``means_of`` for
+    the next criterion only for the rows still equal: most ties end at the first.
+    """
+    runs = _runs(rows, 0, len(rows), _PRIMARY)
+    for level in range(width):
+        if not runs:
+            return
+        missing = [
+            rows[i] for a, b in runs for i in range(a, b) if len(rows[i][_CRITERIA]) <= level
+        ]
+        if missing:
+            if means_of is None:
+                raise ValueError("criterion means are needed to break a tie but none were given")
+            found = means_of([row[_ID] for row in missing], level)
+            for row in missing:
+                row[_CRITERIA] += (found[row[_ID]],)
+        key = _criterion_key(level)
+        deeper = []
+        for a, b in runs:
+            rows[a:b] = sorted(rows[a:b], key=key, reverse=True)
+            deeper += _runs(rows, a, b, key)
+        runs = deeper
+    for a, b in runs:
+        rows[a:b] = sorted(rows[a:b], key=itemgetter(_PREVIOUS), reverse=True)
+
+
+def _separate(
+    upper: list, lower: list, fraction: _Memo
+) -> tuple[str, Decimal | None, Decimal | None]:
+    """The first tie-break step at which two rows of equal rounded score differ.
+
+    ``fraction[cents, n]`` is the exact value of cents / n hundredths of a point.
+    """
+    if upper[_MEAN_KEY] != lower[_MEAN_KEY]:
+        return (
+            "all_sheets_mean",
+            fraction[upper[_SUM], len(upper[_CENTS])],
+            fraction[lower[_SUM], len(lower[_CENTS])],
+        )
+    # Rows equal through criterion i were both asked criterion i + 1: the shorter tuple
+    # of two neighbours is never a strict prefix of a longer one with all means equal.
+    for index, (a, b) in enumerate(zip(upper[_CRITERIA], lower[_CRITERIA], strict=False)):
+        if a != b:
+            return f"criterion:{index}", a, b
+    a, b = upper[_PREV_SCORE], lower[_PREV_SCORE]
+    if a != b:
+        return "previous_stage", a, b
+    return "unresolved", a, b
 
 
 def combine_stages(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -17,6 +18,19 @@ if TYPE_CHECKING:
     from judging.contests.models import Criterion, Stage
     from judging.entries.models import Entry
     from judging.judges.models import Judge
+
+
+def sheet_totals(points: Iterable[Decimal]) -> dict[str, int]:
+    """The stored ``total_hundredths`` and ``points_count`` of a sheet with these points.
+
+    Raises ValueError for points with more than 2 decimals (the column cannot hold them).
+    """
+    values = [Decimal(p) for p in points]
+    scaled = sum(values, Decimal(0)).scaleb(2)
+    whole = scaled.to_integral_value()
+    if scaled != whole:
+        raise ValueError(f"points with more than 2 decimals: {values}")
+    return {"total_hundredths": int(whole), "points_count": len(values)}
 
 
 class ScoreSheet(db.Model):
@@ -37,6 +51,12 @@ class ScoreSheet(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Rule 1's total, written by every writer in the same statement or transaction as
+    #: the points (see ``sheet_totals``): the sum of the points in hundredths of a point
+    #: (exact, points have 2 decimals: 85.5 → 8550) and how many criteria have points.
+    #: Standings read these two columns instead of every criterion row.
+    total_hundredths: Mapped[int] = mapped_column(default=0, server_default="0")
+    points_count: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
 
     stage: Mapped[Stage] = relationship()
     judge: Mapped[Judge] = relationship()
@@ -52,6 +72,9 @@ class ScoreSheet(db.Model):
         sa.CheckConstraint(
             "state <> 'submitted' OR submitted_at IS NOT NULL", name="submitted_has_time"
         ),
+        sa.CheckConstraint(
+            "total_hundredths >= 0 AND points_count >= 0", name="totals_not_negative"
+        ),
     )
 
     @property
@@ -63,6 +86,11 @@ class ScoreSheet(db.Model):
     def total(self) -> Decimal:
         """The sum of the sheet's criterion points (Rule 1)."""
         return sum((s.points for s in self.scores), Decimal("0"))
+
+    def recount(self) -> None:
+        """Set the stored total and count from the loaded score rows (ORM writers)."""
+        for name, value in sheet_totals(s.points for s in self.scores).items():
+            setattr(self, name, value)
 
     def __repr__(self) -> str:
         return f"<ScoreSheet stage={self.stage_id} judge={self.judge_id} entry={self.entry_id}>"

@@ -167,3 +167,37 @@ def stage_sheets(
         SheetRow(sheet=s, entry=e, judge=j, total=Decimal(t))
         for s, e, j, t in db.session.execute(query)
     ]
+
+
+def sheets_with_wrong_totals(limit: int = 20) -> list[tuple[int, int, int]]:
+    """Sheets whose stored total or point count differs from their score rows.
+
+    (sheet id, stored total in hundredths, actual); empty when every writer kept them
+    (the test suite checks it after every test).
+    """
+    actual = (
+        sa.select(
+            Score.sheet_id,
+            sa.func.sum(Score.points).label("points"),
+            sa.func.count(Score.id).label("count"),
+        )
+        .group_by(Score.sheet_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            ScoreSheet.id,
+            ScoreSheet.total_hundredths,
+            ScoreSheet.points_count,
+            actual.c.points,
+            actual.c.count,
+        ).outerjoin(actual, actual.c.sheet_id == ScoreSheet.id)
+    )
+    wrong = []
+    for sheet_id, stored, stored_count, points, count in rows:
+        real = round(Decimal(str(points or 0)) * 100)
+        if stored != real or stored_count != (count or 0):
+            wrong.append((sheet_id, stored, real))
+            if len(wrong) >= limit:
+                break
+    return wrong

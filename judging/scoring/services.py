@@ -34,7 +34,7 @@ from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
 from judging.judges.queries import binding_conflict_exists
-from judging.scoring.models import Score, ScoreSheet
+from judging.scoring.models import Score, ScoreSheet, sheet_totals
 from judging.scoring.rubric import CriterionSpec, rubric_specs
 
 MAX_COMMENT = 2000
@@ -198,6 +198,8 @@ _UPDATE_SHEET = (
         comment=sa.bindparam("new_comment"),
         updated_at=sa.bindparam("now"),
         submitted_at=sa.bindparam("new_submitted_at"),
+        total_hundredths=sa.bindparam("new_total"),
+        points_count=sa.bindparam("new_count"),
     )
     .returning(ScoreSheet.id)
 )
@@ -260,6 +262,7 @@ def save_sheet(
     clean = check_points(rubric, points, complete=submit)
     comment = (comment or "").strip()[:MAX_COMMENT]
     state = SheetState.SUBMITTED if submit else SheetState.DRAFT
+    totals = sheet_totals(clean.values())
     key = {"stage": stage_id, "judge": judge_id, "entry": entry_id}
 
     with write_phase(db.session):
@@ -281,6 +284,7 @@ def save_sheet(
                     "created_at": now,
                     "updated_at": now,
                     "submitted_at": submitted_at,
+                    **totals,
                 },
             ).scalar()
         else:
@@ -295,6 +299,8 @@ def save_sheet(
                     "new_comment": comment,
                     "now": now,
                     "new_submitted_at": submitted_at,
+                    "new_total": totals["total_hundredths"],
+                    "new_count": totals["points_count"],
                 },
             ).scalar()
         if sheet_id is None:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from judging.ranking import EntryInput, RuleParams, SheetInput, aggregate, rank, zscore_scores
+from judging.ranking.standings import rank_totals
 
 FAST = settings(max_examples=150, deadline=None)
 MAX_POINTS = 4  # a small range on purpose: ties at every step are common
@@ -183,3 +184,49 @@ def test_raising_a_point_never_lowers_the_rank(group, params, data):
         return next(s.rank for s in rank(group_entries, params) if s.entry_id == target.entry_id)
 
     assert rank_of(raised) <= rank_of(entries)
+
+
+@FAST
+@given(groups(), st.sampled_from(ALL_RULES))
+def test_ranking_by_totals_gives_what_ranking_by_points_gives(group, params):
+    """``rank_totals`` (the database's path: sheet totals, criterion means asked for
+    lazily) agrees with ``rank`` on every field but the criterion means it was not asked
+    for; it asks only for entries still tied, one criterion at a time."""
+    width, entries = group
+    by_id = {e.entry_id: e for e in entries}
+    asked: list[tuple[int, int]] = []
+
+    def means(entry_ids, index):
+        asked.extend((entry_id, index) for entry_id in entry_ids)
+        return {
+            entry_id: sum((s.points[index] for s in by_id[entry_id].sheets), Decimal(0))
+            / len(by_id[entry_id].sheets)
+            for entry_id in entry_ids
+        }
+
+    totals = [
+        (e.entry_id, e.code, [(int(s.total * 100), s.judge_id) for s in e.sheets]) for e in entries
+    ]
+    previous = {e.entry_id: e.previous_score for e in entries if e.previous_score is not None}
+    fast = rank_totals(
+        totals, params, criteria_count=width, criterion_means=means, previous=previous
+    )
+    full = rank(entries, params, criteria_count=width)
+    assert [s._replace(criterion_means=()) for s in fast] == [
+        s._replace(criterion_means=()) for s in full
+    ]
+    for f, s in zip(fast, full, strict=True):
+        assert f.criterion_means == s.criterion_means[: len(f.criterion_means)]
+    assert len(asked) == len(set(asked))
+    if params.rule == "zscore":  # the oracle knows the other rules' scores
+        return
+    keys = {e.entry_id: oracle_key(e, params) for e in entries}
+    for entry_id, index in asked:  # only entries equal to another through step b so far
+        key = keys[entry_id]
+        assert any(
+            other is not None
+            and other_id != entry_id
+            and other[:2] == key[:2]
+            and other[2][:index] == key[2][:index]
+            for other_id, other in keys.items()
+        )

@@ -15,6 +15,7 @@ from judging.common.enums import SheetState
 from judging.extensions import db
 from judging.judges.models import Conflict
 from judging.scoring.models import Score, ScoreSheet
+from judging.scoring.queries import sheets_with_wrong_totals
 from tests.conftest import create_sheet, csrf_token
 
 
@@ -99,6 +100,7 @@ def test_save_a_partial_draft_then_submit_and_find_it_locked(judge_client, arena
     sheet = db.session.scalar(sa.select(ScoreSheet))
     assert sheet.state == SheetState.DRAFT and sheet.version == 1
     assert [s.points for s in sheet.scores] == [Decimal("30.50")]
+    assert (sheet.total_hundredths, sheet.points_count) == (3050, 1)
 
     page = judge_client.get(url(arena.stage, arena.entry)).get_data(as_text=True)
     assert 'value="30.5"' in page and "思路清晰" in page
@@ -112,6 +114,7 @@ def test_save_a_partial_draft_then_submit_and_find_it_locked(judge_client, arena
     assert sheet.state == SheetState.SUBMITTED and sheet.version == 2
     assert sheet.submitted_at is not None
     assert sheet.total == Decimal("80.50")
+    assert (sheet.total_hundredths, sheet.points_count) == (8050, 3), "stored with the points"
 
     page = text(judge_client.get(url(arena.stage, arena.entry)))
     assert "已提交" in page and "80.50" in page and "提交于" in page
@@ -396,3 +399,20 @@ def test_simultaneous_identical_submits_leave_exactly_one_sheet(app, arena, judg
     assert sorted(codes) == [302] + [409] * (len(clients) - 1)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ScoreSheet)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Score)) == 3
+
+
+def test_a_stored_total_that_differs_from_the_points_is_found(arena):
+    sheet = create_sheet(
+        arena.stage,
+        arena.judge,
+        arena.entry,
+        dict(zip(arena.criteria, ["1", "2.5", "3"], strict=True)),
+    )
+    assert (sheet.total_hundredths, sheet.points_count) == (650, 3)
+    assert sheets_with_wrong_totals() == []
+    sheet.total_hundredths = 651
+    db.session.flush()
+    assert sheets_with_wrong_totals() == [(sheet.id, 651, 650)]
+    sheet.recount()
+    db.session.flush()
+    assert sheets_with_wrong_totals() == []
