@@ -107,6 +107,8 @@ class Client:
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
         self.cookies: dict[str, str] = {}
+        #: False: keep sending the cookies held now and ignore new ones (see bench/scoring.py)
+        self.accept_cookies = True
 
     def request(self, method: str, path: str, form: dict | None = None):
         """Send a request; returns (status, body text, seconds)."""
@@ -126,7 +128,7 @@ class Client:
         finally:
             conn.close()
         elapsed = time.perf_counter() - started
-        for header in response.headers.get_all("Set-Cookie") or []:
+        for header in (response.headers.get_all("Set-Cookie") or []) * self.accept_cookies:
             name, _, rest = header.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
         return response.status, text, elapsed

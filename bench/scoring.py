@@ -2,7 +2,9 @@
 
 A contest shaped like the demo (116 entries in two groups, 29 judges) where every
 judge scores every entry: 3,364 sheets of 6 criteria. 29 client threads, one per
-judge, sign in and submit all their sheets as fast as the server answers, against
+judge, sign in and submit all their sheets as fast as the server answers (keeping the
+session cookie they had before the first submission, as a browser does once it has
+shown the page a submission redirects to; see run_clients), against
 gunicorn with 4 sync workers, on a SQLite file and on PostgreSQL. Baseline, in the
 same server and run: the same number of POSTs to a bare Flask endpoint.
 
@@ -138,6 +140,13 @@ def run_clients(host, port, plan, *, bare: bool) -> dict:
         )
         assert status == 302, f"sign-in failed for {username}: {status}"
         token = client.csrf("/judge/")
+        # A judge's browser follows each submission's redirect to the sheet page, whose
+        # GET shows (and so removes) the "Submitted" message the POST put in the session
+        # cookie. This client sends only the POSTs, so it keeps the cookie it has now, as
+        # the browser has after that GET; accepting every new cookie instead would pile
+        # up 116 unread messages in it, and the server would read and re-sign an ever
+        # larger cookie on each request (up to ~7 KB, more than a browser keeps).
+        client.accept_cookies = False
         order = list(plan["entries"])
         random.Random(seed).shuffle(order)
         ready.wait()
@@ -204,6 +213,11 @@ def one_round(kind: str, tmp: Path, round_no: int) -> dict | None:
     }
 
 
+def verdict(summary: dict) -> str:
+    """Whether the medians meet issue 3's target (stated for SQLite; shown for both)."""
+    return "met" if summary["seconds"] < 10 and summary["p99_ms"] < 100 else "MISSED"
+
+
 def main() -> int:
     """Run the benchmark and print the medians."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -225,6 +239,10 @@ def main() -> int:
             summary["other_answers"] = max(r["other_answers"] for r in rounds)
             summary["score_rows_ok"] = all(r["score_rows_ok"] for r in rounds)
             summary["ratio_to_bare"] = summary["sheets_per_s"] / summary["bare_per_s"]
+            summary["rounds"] = [
+                {"seconds": r["seconds"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"]}
+                for r in rounds
+            ]
             results[kind] = summary
             print(
                 f"{kind:10} {summary['sheets']} sheets in {summary['seconds']:.2f} s "
@@ -233,7 +251,9 @@ def main() -> int:
                 f"(ratio {summary['ratio_to_bare']:.2f}) | lost {summary['lost']} "
                 f"duplicated {summary['duplicated']} 5xx {summary['server_errors']} "
                 f"other {summary['other_answers']} scores ok {summary['score_rows_ok']} "
-                f"(median of {len(rounds)} rounds)"
+                f"(median of {len(rounds)} rounds)\n{'':10} rounds (s / p99 ms): "
+                + ", ".join(f"{r['seconds']:.2f} / {r['p99_ms']:.0f}" for r in rounds)
+                + f" | target < 10 s and p99 < 100 ms: {verdict(summary)}"
             )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)

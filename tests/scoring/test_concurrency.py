@@ -1,10 +1,12 @@
 """Many judges submitting at once on a SQLite file: no lost, duplicated or refused sheets."""
 
+import fcntl
 import threading
 
 import sqlalchemy as sa
 
 from judging import TestingConfig, create_app
+from judging.common.db import set_write_intent
 from judging.common.enums import Role
 from judging.extensions import db
 from judging.scoring.models import Score, ScoreSheet
@@ -78,3 +80,48 @@ def test_parallel_submits_on_a_sqlite_file_never_fail_with_locked(tmp_path):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ScoreSheet)) == len(plan)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Score)) == 5 * len(plan)
         db.engine.dispose()
+
+
+def _lock_is_free(path) -> bool:
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return True
+
+
+def test_sqlite_writers_queue_on_a_file_lock_held_exactly_for_the_transaction(tmp_path):
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'queue.sqlite'}"
+    config.SQLITE_BUSY_TIMEOUT_MS = 200
+    app = create_app(config)
+    lock = tmp_path / "queue.sqlite-writer.lock"
+    with app.app_context():
+        db.create_all()
+        set_write_intent(True)
+        try:
+            for end in ("commit", "rollback"):
+                with db.engine.connect() as conn:
+                    conn.begin()
+                    conn.execute(sa.text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
+                    conn.execute(sa.text("INSERT INTO t VALUES (1)"))
+                    assert not _lock_is_free(lock), "held while the write transaction is open"
+                    # A second writer in the same thread does not queue behind itself (no
+                    # deadlock): it meets SQLite's own busy timeout instead.
+                    with db.engine.connect() as other:
+                        try:
+                            other.begin()
+                        except sa.exc.OperationalError as err:
+                            assert "locked" in str(err)
+                        else:  # pragma: no cover - BEGIN IMMEDIATE must wait for the first
+                            raise AssertionError("two write transactions at once")
+                    getattr(conn, end)()
+                    assert _lock_is_free(lock), f"released by {end}"
+                with db.engine.connect() as conn:
+                    rows = conn.execute(sa.text("SELECT count(*) FROM t")).scalar()
+                    assert rows == 1, "the commit wrote, the rollback did not"
+        finally:
+            set_write_intent(False)
+            db.engine.dispose()
