@@ -19,14 +19,17 @@ the contest's data version and makes every worker render its standings again, as
 sheet of the live final does.
 
 Last, a published title is changed in the database behind the server's back (with the
-version bump, as another host would): every one of 16 x workers fresh requests must get
-the new page at once (the cache's cross-worker invalidation).
+version bump, in plain SQL, as another host would): the time until the first request gets
+the new page is reported (the propagation: SQLite workers read the version per request;
+PostgreSQL workers hear a notification), and then every one of 16 x workers fresh
+requests must get it (the cache's cross-worker invalidation).
 
 Reported per database: requests/s, p50 and p99 latency, errors (wrk's non-2xx/3xx
 answers plus socket errors), the ratio to the bare endpoint, and for the judges the
 sheets submitted, their rate and any answer other than the expected redirect; also the
 load average, since other work on the machine skews every figure. Targets: board >= 0.8
-x bare requests/s, board p99 < 25 ms, no errors, the change seen by every worker.
+x bare requests/s, board p99 < 25 ms, no errors, the change seen by every worker within
+PROPAGATION_LIMIT_MS.
 
     .venv/bin/python bench/leaderboard.py [--db sqlite,postgresql] [--rounds 3]
         [--duration 10] [--connections 32] [--wrk-threads 2] [--workers 2] [--threads 4]
@@ -261,7 +264,8 @@ def run_database(kind: str, tmp: Path, args) -> dict | None:
             result[name]["requests_per_s"] / result["bare"]["requests_per_s"]
         )
     result["while_submitting"] = phases  # by seconds between one judge's sheets
-    result["change_seen_by_every_worker"] = seen
+    result["change_seen_by_every_worker"] = seen["seen"]
+    result["change_propagation_ms"] = seen["propagation_ms"]
     result["rounds"] = args.rounds
     # Other work on the machine skews every figure: the 1-minute load average before and after.
     result["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
@@ -270,14 +274,22 @@ def run_database(kind: str, tmp: Path, args) -> dict | None:
         and result["board"]["p99_ms"] < 25
         and not any(result[n]["errors"] for n in names)
         and not any(p[n]["errors"] for p in phases.values() for n in p)
-        and seen
+        and seen["seen"]
+        and seen["within_limit"]
     )
     return result
 
 
-def _invalidation_check(url: str, host: str, port: int, workers: int) -> bool:
+#: How soon a change made on another host must be on every worker's pages (issue 6: the
+#: cache stays correct across workers). SQLite reads the version per request (at once);
+#: PostgreSQL workers learn it by notification, a moment after the commit.
+PROPAGATION_LIMIT_MS = 100
+
+
+def _invalidation_check(url: str, host: str, port: int, workers: int) -> dict:
     """Change a published title in the database behind the server's back, as another host
-    would, with the version bump; every worker must serve the new page at once."""
+    would, with the version bump (plain SQL); then ask until the new page comes (how long
+    that took is the propagation time), then 16 x workers fresh requests must all get it."""
     import sqlalchemy as sa
 
     before = _etag(host, port, BOARD)
@@ -288,9 +300,20 @@ def _invalidation_check(url: str, host: str, port: int, workers: int) -> bool:
             sa.text("UPDATE contests SET data_version = data_version + 1 WHERE slug = :s"),
             {"s": "dalian-2020"},
         )
+    committed = time.perf_counter()
     engine.dispose()
+    first_new = None
+    while time.perf_counter() - committed < 5:
+        if _etag(host, port, BOARD) != before:
+            first_new = time.perf_counter() - committed
+            break
     after = {_etag(host, port, BOARD) for _ in range(16 * workers)}  # new connections
-    return before not in after and len(after) == 1
+    ms = None if first_new is None else 1000 * first_new
+    return {
+        "propagation_ms": ms,
+        "seen": bool(before not in after and len(after) == 1 and ms is not None),
+        "within_limit": ms is not None and ms < PROPAGATION_LIMIT_MS,
+    }
 
 
 def _etag(host: str, port: int, path: str) -> str:
@@ -371,9 +394,12 @@ def main() -> int:
                 )
                 for name in ("bare", "board", "api"):
                     print(_line(kind, f"  {name} + judges", loaded[name]))
+            ms = result["change_propagation_ms"]
             print(
-                f"{kind:10} a change seen by every worker at once: "
-                f"{result['change_seen_by_every_worker']} | load average {result['load_average']} "
+                f"{kind:10} a change made elsewhere seen by every worker: "
+                f"{result['change_seen_by_every_worker']}, the first new page "
+                f"{'never' if ms is None else f'{ms:.1f} ms'} after the commit "
+                f"(limit {PROPAGATION_LIMIT_MS} ms) | load average {result['load_average']} "
                 f"(nproc {os.cpu_count()}) | targets met: {result['targets_met']}"
             )
     out = ROOT / "bench" / "results"

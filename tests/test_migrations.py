@@ -52,6 +52,12 @@ def test_upgrade_builds_the_models_schema_and_downgrade_removes_it(empty_databas
             )
         assert diff == []
         assert "score_sheets" in sa.inspect(db.engine).get_table_names()
+        if db.engine.dialect.name == "postgresql":  # triggers are not in the comparison
+            with db.engine.connect() as conn:
+                triggers = conn.execute(
+                    sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1")
+                ).scalars()
+                assert list(triggers) == ["contests_notify_change", "contests_notify_truncate"]
         downgrade(revision="base")
         assert "score_sheets" not in sa.inspect(db.engine).get_table_names()
         db.engine.dispose()

@@ -70,6 +70,31 @@ class Contest(db.Model):
         return f"<Contest {self.slug}>"
 
 
+#: PostgreSQL notifies this channel whenever a contest row changes (its data version
+#: above all) or goes, from a trigger, so no writer can forget to: the public front
+#: door keeps versions between notifications (``judging.leaderboard.front``).
+VERSION_CHANNEL = "judging_data_version"
+NOTIFY_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION judging_notify_data_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{VERSION_CHANNEL}', CAST(COALESCE(NEW.id, OLD.id) AS text));
+    RETURN NULL;
+END
+$$
+"""
+NOTIFY_TRIGGERS_SQL = (
+    "CREATE TRIGGER contests_notify_change AFTER UPDATE OR DELETE ON contests "
+    "FOR EACH ROW EXECUTE FUNCTION judging_notify_data_version()",
+    "CREATE TRIGGER contests_notify_truncate AFTER TRUNCATE ON contests "
+    "FOR EACH STATEMENT EXECUTE FUNCTION judging_notify_data_version()",
+)
+for _sql in (NOTIFY_FUNCTION_SQL, *NOTIFY_TRIGGERS_SQL):
+    sa.event.listen(
+        Contest.__table__, "after_create", sa.DDL(_sql).execute_if(dialect="postgresql")
+    )
+
+
 class Stage(db.Model):
     """One round of a contest (赛段): online review, semi-final, live final."""
 

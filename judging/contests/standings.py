@@ -15,12 +15,14 @@ sees a newer version recomputes, so several workers and hosts never serve stale 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from judging.common.db import plain_rows
 from judging.common.enums import ConflictStatus, EntryStatus, SheetState
@@ -116,6 +118,30 @@ def bump_data_version(contest_id: int) -> None:
         .values(data_version=Contest.data_version + 1)
         .execution_options(synchronize_session=False)
     )
+    # On PostgreSQL a trigger notifies the other processes when this commits; this one
+    # hears it at once (``on_local_bump``).
+    db.session.info["data_version_bumped"] = True
+
+
+_bump_hooks: weakref.WeakSet = weakref.WeakSet()
+
+
+def on_local_bump(listener) -> None:
+    """Call ``listener.version_bumped()`` right after this process commits a version bump
+    (PostgreSQL; other processes learn it from the notification a moment later)."""
+    _bump_hooks.add(listener)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _after_commit(session) -> None:
+    if session.info.pop("data_version_bumped", False):
+        for listener in list(_bump_hooks):
+            listener.version_bumped()
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _after_rollback(session) -> None:
+    session.info.pop("data_version_bumped", None)
 
 
 class _Cache:

@@ -1,16 +1,19 @@
 """The front door: cookieless cache hits answered before Flask, exactly as the view would."""
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
 from judging import TestingConfig, create_app
 from judging.common.enums import StageKind, StageState
-from judging.contests.models import Stage
+from judging.contests.models import Contest, Stage
 from judging.contests.standings import bump_data_version
 from judging.extensions import db
 from judging.leaderboard.cache import cache
 from judging.leaderboard.front import VersionReader
 from tests.conftest import (
+    TEST_DATABASE_URL,
     create_contest,
     create_criterion,
     create_entry,
@@ -122,10 +125,46 @@ def test_a_failing_reader_falls_back_to_the_session(file_app, monkeypatch):
     front = file_app.extensions["leaderboard_front"]
     assert client.get(URLS[0]).status_code == 200
 
-    def broken(slug):
+    def broken(slug, **_):
         raise RuntimeError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(front.reader, "read", broken)
     served = front.served
     response = client.get(URLS[0])
     assert response.status_code == 200 and front.served == served
+
+
+def _eventually(check, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL.startswith("postgresql"), reason="PostgreSQL notifications only"
+)
+def test_postgresql_pushes_version_changes_to_the_front_door(app):
+    contest = create_contest("demo")
+    db.session.commit()
+    reader = VersionReader(db.engine)
+    try:
+        assert _eventually(lambda: reader.push.healthy), "listening"
+        first = reader.read("demo", pushed=True)
+        assert reader.push.known["demo"] == first
+        # Another host's change, even in plain SQL: the trigger notifies, the kept
+        # version goes, and the next read asks the database.
+        db.session.execute(sa.update(Contest).values(data_version=Contest.data_version + 1))
+        db.session.commit()
+        assert _eventually(lambda: reader.read("demo", pushed=True)[1][0] == first[1][0] + 1)
+        assert reader.push.notified >= 1
+        # This process's own bump is forgotten on its commit, before any notification.
+        reader.read("demo", pushed=True)
+        bump_data_version(contest.id)
+        db.session.commit()
+        assert reader.read("demo", pushed=True)[1][0] == first[1][0] + 2
+    finally:
+        reader.close()
+    assert _eventually(lambda: not reader.push.thread.is_alive()), "stops with the engine"

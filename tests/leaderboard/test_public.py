@@ -123,7 +123,9 @@ def test_a_cache_hit_reads_one_row_and_never_ranks(app, client, board, monkeypat
     front = app.extensions["leaderboard_front"]
     if front.reader is not None:  # a database the front door reads on its own connection
         read = front.reader.read
-        monkeypatch.setattr(front.reader, "read", lambda slug: reads.append(slug) or read(slug))
+        monkeypatch.setattr(
+            front.reader, "read", lambda slug, **kw: reads.append(slug) or read(slug, **kw)
+        )
 
     def count(conn, cursor, statement, *args):
         statements.append(statement)
