@@ -34,8 +34,7 @@ from judging.judges.models import Conflict, Judge
 from judging.judges.queries import binding_conflict_exists
 from judging.ranking import EXACT, RuleParams, Standing, round_score
 from judging.ranking.aggregation import zscore_exact
-from judging.ranking.models import CENT
-from judging.ranking.standings import _Memo, rank_totals
+from judging.ranking.standings import rank_totals
 from judging.scoring.models import Score, ScoreSheet
 
 
@@ -213,6 +212,11 @@ def _binding_conflicts(contest_id: int) -> frozenset[tuple[int, int]]:
     return frozenset(map(tuple, rows))
 
 
+#: A criterion's points as a whole number of hundredths, computed by the database (exact:
+#: points have 2 decimals; SQLite's float is rounded back to the integer it stands for).
+_HUNDREDTHS = sa.cast(sa.func.round(Score.points * 100), sa.Integer)
+
+
 def _counted_sheets(stage_id: int, criterion_ids: Sequence[int]) -> sa.Select:
     """Submitted sheets of the stage that score every criterion of the rubric, with the
     points of its first criterion (tie-break step b's first value, needed for most ties
@@ -227,7 +231,7 @@ def _counted_sheets(stage_id: int, criterion_ids: Sequence[int]) -> sa.Select:
             ScoreSheet.entry_id,
             ScoreSheet.judge_id,
             ScoreSheet.total_hundredths,
-            sa.type_coerce(Score.points, sa.types.NullType()),
+            _HUNDREDTHS,
         )
         .join(
             Score,
@@ -239,14 +243,6 @@ def _counted_sheets(stage_id: int, criterion_ids: Sequence[int]) -> sa.Select:
             ScoreSheet.points_count == len(criterion_ids),
         )
     )
-
-
-def _hundredths(raw) -> int:
-    """Points as the driver returns them (float on SQLite, Decimal) in hundredths.
-
-    Points have at most 2 decimals, so the float's shortest form is the exact value.
-    """
-    return int(Decimal(str(raw)).quantize(CENT).scaleb(2))
 
 
 def entry_facts(stage: Stage, group: Group) -> dict[int, EntryFacts]:
@@ -297,12 +293,11 @@ def stage_sheets(
     first = dict.fromkeys(facts, 0)
     get = sheets.get
     conflicts = _binding_conflicts(stage.contest_id)
-    hundredths = _Memo(_hundredths)
     for entry_id, judge_id, total, points in plain_rows(_counted_sheets(stage.id, criterion_ids)):
         bucket = get(entry_id)
         if bucket is not None and not (conflicts and (judge_id, entry_id) in conflicts):
             bucket.append((total, judge_id))
-            first[entry_id] += hundredths[points]
+            first[entry_id] += points
     return CountedSheets(sheets, first)
 
 
@@ -333,7 +328,7 @@ def criterion_means(
     query = (
         sa.select(
             ScoreSheet.entry_id,
-            sa.type_coerce(sa.func.sum(Score.points), sa.types.NullType()),
+            sa.func.sum(_HUNDREDTHS),
         )
         .join(Score, Score.sheet_id == ScoreSheet.id)
         .group_by(ScoreSheet.entry_id)
@@ -355,10 +350,7 @@ def criterion_means(
         for chunk in chunks:
             for entry_id, total in plain_rows(chunk):
                 if entry_id in wanted:
-                    # SQLite sums NUMERIC as floats; points have 2 decimals and a sum of
-                    # them is off by far less than 0.005, so quantizing restores it.
-                    exact = Decimal(str(total)).quantize(CENT)
-                    means[entry_id] = exact / sheet_counts[entry_id]
+                    means[entry_id] = Decimal(int(total)).scaleb(-2) / sheet_counts[entry_id]
     return means
 
 
