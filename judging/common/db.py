@@ -201,3 +201,18 @@ def plain_rows(statement, session=None) -> list[tuple]:
         return result.cursor.fetchall()
     finally:
         result.close()
+
+
+def streamed_rows(statement, session=None, batch: int = 10_000):
+    """The rows of a SELECT as the driver's plain tuples, fetched in batches as iterated
+    (``plain_rows`` without holding every row at once: half a million rows of ints take
+    tens of MiB)."""
+    from judging.extensions import db
+
+    result = (session or db.session).connection().execute(statement)
+    cursor = result.cursor
+    try:
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        result.close()

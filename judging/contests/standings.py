@@ -20,11 +20,12 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from judging.common.db import plain_rows
+from judging.common.db import plain_rows, streamed_rows
 from judging.common.enums import ConflictStatus, EntryStatus, SheetState
 from judging.contests.models import Contest, Criterion, Group, Stage
 from judging.entries.models import Entry
@@ -38,8 +39,7 @@ from judging.ranking.standings import rank_totals
 from judging.scoring.models import Score, ScoreSheet
 
 
-@dataclass(frozen=True)
-class EntryFacts:
+class EntryFacts(NamedTuple):
     """What the standings show about an entry besides its score (never contact data)."""
 
     id: int
@@ -293,7 +293,9 @@ def stage_sheets(
     first = dict.fromkeys(facts, 0)
     get = sheets.get
     conflicts = _binding_conflicts(stage.contest_id)
-    for entry_id, judge_id, total, points in plain_rows(_counted_sheets(stage.id, criterion_ids)):
+    for entry_id, judge_id, total, points in streamed_rows(
+        _counted_sheets(stage.id, criterion_ids)
+    ):
         bucket = get(entry_id)
         if bucket is not None and not (conflicts and (judge_id, entry_id) in conflicts):
             bucket.append((total, judge_id))
