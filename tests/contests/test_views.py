@@ -49,6 +49,7 @@ def test_organizer_home_shows_counts_per_group_and_stage(organizer_client):
     assert "成长组 1 个项目" in text
     assert "1 / 3" in text  # final: one of three assigned sheets submitted
     assert "1 份草稿" in text
+    assert "从 Excel 新建赛事" in text, "a new contest starts from the organizer's home"
 
 
 def test_organizer_contest_page_shows_the_rubric(organizer_client):

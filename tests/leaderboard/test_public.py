@@ -38,6 +38,9 @@ def test_published_standings_show_rank_code_title_organization_score_and_award(c
         assert private not in html
     assert 'name="viewport"' in html, "readable on a phone"
     assert 'name="csrf_token"' not in html, "nothing personal in a shared, cached page"
+    workbook = client.get("/results/dalian-2020/prelim.xlsx")
+    assert 'href="/results/dalian-2020/prelim.xlsx"' in html and workbook.status_code == 200
+    assert workbook.data[:2] == b"PK", "the page links its stage's public workbook"
 
 
 def test_unpublished_stages_are_not_found_on_every_public_route(client, board):
