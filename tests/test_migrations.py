@@ -71,6 +71,8 @@ def test_sqlite_file_runs_in_wal_mode_with_foreign_keys(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+        # checkpoints run after the write lock is released, not inside a COMMIT
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
     with app.app_context():
         db.engine.dispose()
 

@@ -96,11 +96,10 @@ def sheet(stage_id: int, entry_id: int):
             db.session.rollback()
             abort(404)
         else:
+            code = entry.code  # read before the commit expires it (no reload afterwards)
             db.session.commit()
             if saved.is_submitted:
-                flash(
-                    _("Submitted. Your sheet for %(code)s is locked.", code=entry.code), "success"
-                )
+                flash(_("Submitted. Your sheet for %(code)s is locked.", code=code), "success")
             else:
                 flash(_("Draft saved."), "success")
             return redirect(url_for("scoring.sheet", stage_id=stage_id, entry_id=entry_id))
