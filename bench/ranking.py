@@ -6,13 +6,15 @@ each as the median of --rounds rounds with a cold standings cache (``clear_cache
 before every round, after one untimed warm-up; the database's own page cache is warm):
 
 1. standings: ``group_standings(stage, group)`` in an app context, the whole path (data
-   version, rubric, the pivoting GROUP BY query, Decimal conversion, ranking, judge names);
-   with two groups both are timed and summed;
+   version, rubric, the entries, the sheets aggregated per entry, ranking with the
+   criterion sums that tie-breaks need, judge names); with two groups both are timed and
+   summed;
 2. baseline: one plain ``SELECT entry_id, SUM(points) ... GROUP BY entry_id`` over the
    same submitted sheets and scores, fetched completely into Python.
 
-It also times the split of (1) into its query part (``stage_inputs``) and its rank part
-(``judging.ranking.rank``), and measures the peak memory of (1) and of (2) in a fresh
+It also times the split of (1) into its query part (``entry_facts`` and ``stage_sheets``)
+and its rank part (``rank_counted``: the engine, reading the sheet lists and asking for
+the criterion sums of entries still tied), and measures the peak memory of (1) and of (2) in a fresh
 subprocess each: the growth of the peak RSS across one cold call (``VmHWM``, the counter
 behind ``ru_maxrss``, first reset through /proc/self/clear_refs, since a child's
 ``ru_maxrss`` starts at its parent's peak; the whole process, C allocations of the drivers
@@ -348,21 +350,24 @@ def run_split(app, stage_id: int, group_ids: list[int]) -> tuple[float, float]:
     """Seconds of the query part (entries, sheet totals) and of the rank part, summed.
 
     The rank part includes the reads of criterion points that tie-break step b needs.
+    The collector is paused as ``group_standings`` pauses it.
     """
     from judging.contests.standings import entry_facts, rank_counted, stage_sheets
+    from judging.ranking.standings import gc_paused
 
     query = ranking = 0.0
     with app.app_context():
         stage, groups = load(stage_id, group_ids)
         for group in groups:
             criterion_ids = [c.id for c in stage.rubric(group)]
-            started = time.perf_counter()
-            facts = entry_facts(stage, group)
-            counted = stage_sheets(stage, facts, criterion_ids)
-            middle = time.perf_counter()
-            rows = rank_counted(stage, criterion_ids, facts, counted)
-            query += middle - started
-            ranking += time.perf_counter() - middle
+            with gc_paused():
+                started = time.perf_counter()
+                facts = entry_facts(stage, group)
+                counted = stage_sheets(stage, facts, criterion_ids)
+                middle = time.perf_counter()
+                rows = rank_counted(stage, criterion_ids, facts, counted)
+                query += middle - started
+                ranking += time.perf_counter() - middle
             del facts, counted, rows  # freed outside the timed parts
     return query, ranking
 

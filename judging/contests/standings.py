@@ -1,11 +1,13 @@
 """Standings from the database: read a stage's submitted sheets, rank them, cache the result.
 
 Reading: each score sheet stores its total (``total_hundredths``, written with the points),
-so one query returns (entry, judge, total) per submitted sheet and a 100,000-entry stage
-never moves its 3 million criterion rows into Python. Criterion points are read only for
-entries that need tie-break step b (and, on request, for the results page). Only sheets
-of non-conflicted judges on entries still competing count (Rule 2). Ranking is the pure
-engine in ``judging.ranking`` (``rank_totals``).
+so one query aggregated per entry returns its sheets' totals and judges (as two lists)
+and the sum of its first criterion's points: a 100,000-entry stage is 100,000 rows, and
+its 3 million criterion scores never move into Python. Other criteria's points are
+summed only for entries still tied after the first (tie-break step b) and, on request,
+for the results page. Only sheets of non-conflicted judges on entries still competing
+count (Rule 2). Ranking is the pure engine in ``judging.ranking`` (``rank_totals``), in
+exact integer hundredths.
 
 Caching: results are kept per process, keyed by the contest's ``data_version``, which
 every change that can move standings increments in its own transaction; a worker that
@@ -17,7 +19,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import NamedTuple
@@ -25,7 +27,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from judging.common.db import plain_rows, streamed_rows
+from judging.common.db import int_list, plain_rows
 from judging.common.enums import ConflictStatus, EntryStatus, SheetState
 from judging.contests.models import Contest, Criterion, Group, Stage
 from judging.entries.models import Entry
@@ -35,7 +37,7 @@ from judging.judges.models import Conflict, Judge
 from judging.judges.queries import binding_conflict_exists
 from judging.ranking import EXACT, RuleParams, Standing, round_score
 from judging.ranking.aggregation import zscore_exact
-from judging.ranking.standings import rank_totals
+from judging.ranking.standings import gc_paused, rank_totals
 from judging.scoring.models import Score, ScoreSheet
 
 
@@ -66,6 +68,8 @@ class GroupStandings:
     entries: dict[int, EntryFacts] = field(repr=False)
     judges: dict[int, str] = field(repr=False)
     criterion_ids: tuple[int, ...] = ()
+    #: whether the contest had binding conflicts (the counted sheets were filtered)
+    conflicts: bool = False
     _lazy: dict = field(default_factory=dict, repr=False, compare=False)
 
     def facts(self, standing: Standing) -> EntryFacts:
@@ -88,12 +92,16 @@ class GroupStandings:
             counts = {row.entry_id: len(row.totals) for row in self.rows if row.totals}
             width = len(self.criterion_ids)
             columns = [
-                criterion_means(self.stage_id, cid, width, counts, list(counts))
+                criterion_sums(self.stage_id, cid, width, self.conflicts, list(counts))
                 for cid in self.criterion_ids
             ]
-            self._lazy["means"] = {
-                entry_id: tuple(column[entry_id] for column in columns) for entry_id in counts
-            }
+            with localcontext(EXACT):
+                self._lazy["means"] = {
+                    entry_id: tuple(
+                        Decimal(column[entry_id]).scaleb(-2) / count for column in columns
+                    )
+                    for entry_id, count in counts.items()
+                }
         return self._lazy["means"].get(standing.entry_id, ())
 
 
@@ -202,14 +210,17 @@ def _previous_stage(stage: Stage) -> Stage | None:
     return max(earlier, key=lambda s: s.position) if earlier else None
 
 
-def _binding_conflicts(contest_id: int) -> frozenset[tuple[int, int]]:
-    """(judge id, entry id) of every binding conflict in the contest (a handful)."""
-    rows = db.session.execute(
-        sa.select(Conflict.judge_id, Conflict.entry_id)
-        .join(Entry, Entry.id == Conflict.entry_id)
-        .where(Entry.contest_id == contest_id, Conflict.status == ConflictStatus.BINDING)
+def _has_binding_conflicts(contest_id: int) -> bool:
+    """Whether any judge of the contest has a binding conflict (then sheets are filtered)."""
+    return (
+        db.session.scalar(
+            sa.select(Conflict.id)
+            .join(Entry, Entry.id == Conflict.entry_id)
+            .where(Entry.contest_id == contest_id, Conflict.status == ConflictStatus.BINDING)
+            .limit(1)
+        )
+        is not None
     )
-    return frozenset(map(tuple, rows))
 
 
 #: A criterion's points as a whole number of hundredths, computed by the database (exact:
@@ -217,32 +228,23 @@ def _binding_conflicts(contest_id: int) -> frozenset[tuple[int, int]]:
 _HUNDREDTHS = sa.cast(sa.func.round(Score.points * 100), sa.Integer)
 
 
-def _counted_sheets(stage_id: int, criterion_ids: Sequence[int]) -> sa.Select:
-    """Submitted sheets of the stage that score every criterion of the rubric, with the
-    points of its first criterion (tie-break step b's first value, needed for most ties
-    in a large group): (entry id, judge id, total in hundredths, first points).
+def _counted(stage_id: int, width: int, conflicts: bool) -> list[sa.ColumnElement[bool]]:
+    """Conditions on ``ScoreSheet``: the sheet counts in the stage (Rule 2).
 
-    A sheet that lacks some criterion (the rubric grew after it was submitted) cannot be
-    totalled fairly and is left out. The group, entry status and conflicts are applied
-    by the caller, in Python: joining them per sheet costs more than reading the sheets.
+    Submitted, complete for the rubric of ``width`` criteria (a sheet that lacks some
+    criterion, because the rubric grew after it was submitted, cannot be totalled
+    fairly), and, when the contest has any binding conflict (``conflicts``), by a judge
+    with no binding conflict with the entry. The group and the entry's status are
+    applied by the callers: joining them per sheet costs more than reading the sheets.
     """
-    return (
-        sa.select(
-            ScoreSheet.entry_id,
-            ScoreSheet.judge_id,
-            ScoreSheet.total_hundredths,
-            _HUNDREDTHS,
-        )
-        .join(
-            Score,
-            sa.and_(Score.sheet_id == ScoreSheet.id, Score.criterion_id == criterion_ids[0]),
-        )
-        .where(
-            ScoreSheet.stage_id == stage_id,
-            ScoreSheet.state == SheetState.SUBMITTED,
-            ScoreSheet.points_count == len(criterion_ids),
-        )
-    )
+    conditions = [
+        ScoreSheet.stage_id == stage_id,
+        ScoreSheet.state == SheetState.SUBMITTED,
+        ScoreSheet.points_count == width,
+    ]
+    if conflicts:
+        conditions.append(~binding_conflict_exists(ScoreSheet.judge_id, ScoreSheet.entry_id))
+    return conditions
 
 
 def entry_facts(stage: Stage, group: Group) -> dict[int, EntryFacts]:
@@ -266,97 +268,91 @@ def entry_facts(stage: Stage, group: Group) -> dict[int, EntryFacts]:
 class CountedSheets:
     """The sheets that count in a stage, per entry (see ``stage_sheets``)."""
 
-    #: entry id → its sheets as (total in hundredths of a point, judge id) pairs
-    sheets: dict[int, list[tuple[int, int]]]
+    #: entry id → its sheets' totals in hundredths of a point, and their judges, as two
+    #: texts of comma-separated integers that line up (``int_list``; both "" for none)
+    sheets: dict[int, tuple[str, str]]
     #: entry id → the sum of its sheets' points of the rubric's first criterion, in hundredths
     first_criterion: dict[int, int]
+    #: whether the contest has binding conflicts (criterion sums then apply the same filter)
+    conflicts: bool
 
-    def means_of_first(self, entry_ids: Sequence[int]) -> dict[int, Decimal]:
-        """Tie-break step b's first values: mean points of the first criterion."""
-        with localcontext(EXACT):
-            return {
-                entry_id: Decimal(self.first_criterion[entry_id]).scaleb(-2)
-                / len(self.sheets[entry_id])
-                for entry_id in entry_ids
-            }
+    def pairs(self, entry_id: int) -> Iterable[tuple[int, int]]:
+        """The entry's counted sheets as (total in hundredths, judge id), read as iterated."""
+        totals, judges = self.sheets[entry_id]
+        if not totals:
+            return ()
+        return zip(map(int, totals.split(",")), map(int, judges.split(",")), strict=True)
 
 
 def stage_sheets(
     stage: Stage, facts: Mapping[int, EntryFacts], criterion_ids: Sequence[int]
 ) -> CountedSheets:
-    """Per entry in ``facts``: its counted sheets, and its first criterion's points.
+    """Per entry in ``facts``: its counted sheets (``_counted``), and its first criterion's
+    points (tie-break step b's first values, needed for most ties in a large group).
 
-    Counted: submitted, complete for the rubric (``criterion_ids``), and by a judge with
-    no binding conflict with the entry (Rule 2).
+    One row per entry, aggregated by the database: the totals and judges as lists, the
+    first criterion's points summed (a 100,000-entry stage: 100,000 rows, not 500,000).
     """
-    sheets: dict[int, list[tuple[int, int]]] = {entry_id: [] for entry_id in facts}
-    first = dict.fromkeys(facts, 0)
-    get = sheets.get
-    conflicts = _binding_conflicts(stage.contest_id)
-    for entry_id, judge_id, total, points in streamed_rows(
-        _counted_sheets(stage.id, criterion_ids)
-    ):
-        bucket = get(entry_id)
-        if bucket is not None and not (conflicts and (judge_id, entry_id) in conflicts):
-            bucket.append((total, judge_id))
-            first[entry_id] += points
-    return CountedSheets(sheets, first)
-
-
-def criterion_means(
-    stage_id: int,
-    criterion_id: int,
-    width: int,
-    sheet_counts: Mapping[int, int],
-    entry_ids: Sequence[int],
-) -> dict[int, Decimal]:
-    """Tie-break step b for one criterion: each entry's mean points over its counted sheets.
-
-    ``sheet_counts`` gives how many sheets were counted per entry; the same sheets are
-    summed here (the filter of ``stage_sheets``: submitted, complete for the rubric's
-    ``width``, no binding conflict). Many entries: one pass over the stage; few: by id.
-    """
-    if not entry_ids:
-        return {}
-    contest_id = db.session.scalar(sa.select(Stage.contest_id).where(Stage.id == stage_id))
-    conditions = [
-        ScoreSheet.stage_id == stage_id,
-        ScoreSheet.state == SheetState.SUBMITTED,
-        ScoreSheet.points_count == width,
-        Score.criterion_id == criterion_id,
-    ]
-    if _binding_conflicts(contest_id):
-        conditions.append(~binding_conflict_exists(ScoreSheet.judge_id, ScoreSheet.entry_id))
+    conflicts = _has_binding_conflicts(stage.contest_id)
     query = (
         sa.select(
             ScoreSheet.entry_id,
+            int_list(ScoreSheet.total_hundredths),
+            int_list(ScoreSheet.judge_id),
             sa.func.sum(_HUNDREDTHS),
         )
+        .join(
+            Score,
+            sa.and_(Score.sheet_id == ScoreSheet.id, Score.criterion_id == criterion_ids[0]),
+        )
+        .where(*_counted(stage.id, len(criterion_ids), conflicts))
+        .group_by(ScoreSheet.entry_id)
+    )
+    sheets = dict.fromkeys(facts, ("", ""))
+    first = dict.fromkeys(facts, 0)
+    for entry_id, totals, judges, points in plain_rows(query):
+        if entry_id in sheets:
+            sheets[entry_id] = (totals, judges)
+            first[entry_id] = int(points)
+    return CountedSheets(sheets, first, conflicts)
+
+
+def criterion_sums(
+    stage_id: int,
+    criterion_id: int,
+    width: int,
+    conflicts: bool,
+    entry_ids: Sequence[int],
+) -> dict[int, int]:
+    """Each entry's sum of one criterion's points over its counted sheets, in hundredths
+    (tie-break step b; the mean is the sum over the count of sheets).
+
+    The same sheets as ``stage_sheets`` (``_counted``: ``width`` is the rubric's length,
+    ``conflicts`` whether the contest has binding conflicts). Many entries: one pass over
+    the stage; few: by id.
+    """
+    if not entry_ids:
+        return {}
+    query = (
+        sa.select(ScoreSheet.entry_id, sa.func.sum(_HUNDREDTHS))
         .join(Score, Score.sheet_id == ScoreSheet.id)
         .group_by(ScoreSheet.entry_id)
     )
-    if len(entry_ids) > _BY_ID_LIMIT:
-        chunks = [query.where(*conditions)]
-    else:
+    conditions = [*_counted(stage_id, width, conflicts), Score.criterion_id == criterion_id]
+    if len(entry_ids) <= _BY_ID_LIMIT:
         # Ids inlined as integer literals: thousands of bound parameters cost more to
-        # compile than the query takes to run.
-        chunks = [
-            query.where(
-                *conditions, ScoreSheet.entry_id.in_(_int_list(entry_ids[start : start + 1000]))
-            )
-            for start in range(0, len(entry_ids), 1000)
-        ]
+        # compile than the query takes to run. One statement: PostgreSQL may plan a pass
+        # over the criterion's scores for a few thousand ids, better once than per chunk.
+        conditions.append(ScoreSheet.entry_id.in_(_id_list(entry_ids)))
     wanted = set(entry_ids)
-    means: dict[int, Decimal] = {}
-    with localcontext(EXACT):
-        for chunk in chunks:
-            for entry_id, total in plain_rows(chunk):
-                if entry_id in wanted:
-                    means[entry_id] = Decimal(int(total)).scaleb(-2) / sheet_counts[entry_id]
-    return means
+    return {
+        entry_id: int(total)
+        for entry_id, total in plain_rows(query.where(*conditions))
+        if entry_id in wanted
+    }
 
 
-def _int_list(ids: Sequence[int]) -> sa.TextClause:
+def _id_list(ids: Sequence[int]) -> sa.TextClause:
     """A list of integers written into the SQL (ints only: nothing else can be inlined)."""
     return sa.text(",".join(str(int(i)) for i in ids))
 
@@ -378,18 +374,19 @@ def rank_counted(
 ) -> list[Standing]:
     """Rank the counted sheets of one group by the stage's rule (``rank_totals``)."""
     width = len(criterion_ids)
-    counts = {entry_id: len(pairs) for entry_id, pairs in counted.sheets.items()}
 
-    def means(entry_ids: Sequence[int], index: int) -> dict[int, Decimal]:
-        if index == 0:
-            return counted.means_of_first(entry_ids)
-        return criterion_means(stage.id, criterion_ids[index], width, counts, entry_ids)
+    def sums(entry_ids: Sequence[int], index: int) -> Mapping[int, int]:
+        return criterion_sums(stage.id, criterion_ids[index], width, counted.conflicts, entry_ids)
 
+    first, pairs = counted.first_criterion, counted.pairs
     return rank_totals(
-        [(entry_id, facts[entry_id].code, pairs) for entry_id, pairs in counted.sheets.items()],
+        (
+            (entry_id, facts[entry_id].code, pairs(entry_id), (first[entry_id],))
+            for entry_id in facts
+        ),
         params_of(stage),
         criteria_count=width,
-        criterion_means=means,
+        criterion_sums=sums,
         previous=previous,
         zscores=False,
     )
@@ -409,18 +406,12 @@ def group_standings(
     facts: dict[int, EntryFacts] = {}
     rows: list[Standing] = []
     judges: dict[int, str] = {}
+    conflicts = False
     if criterion_ids:
-        facts = entry_facts(stage, group)
-        counted = stage_sheets(stage, facts, criterion_ids)
-        rows = rank_counted(stage, criterion_ids, facts, counted)
-        if any(row.tied for row in rows):
-            # Step (c) of the tie-break needs the previous stage's scores: only then read them.
-            previous = _previous_stage(stage)
-            if previous is not None:
-                before = group_standings(previous, group, version=version)
-                scores = {r.entry_id: r.score for r in before.rows if r.score is not None}
-                rows = rank_counted(stage, criterion_ids, facts, counted, scores)
-        judge_ids = {judge_id for pairs in counted.sheets.values() for _, judge_id in pairs}
+        with gc_paused():  # a large stage reads and makes many acyclic tuples
+            facts, counted, rows = _compute(stage, group, criterion_ids, version)
+        conflicts = counted.conflicts
+        judge_ids = {judge_id for row in rows for judge_id in row.judge_ids}
         if judge_ids:
             named = plain_rows(
                 sa.select(Judge.id, Judge.name).where(Judge.contest_id == stage.contest_id)
@@ -436,6 +427,24 @@ def group_standings(
         entries=facts,
         judges=judges,
         criterion_ids=criterion_ids,
+        conflicts=conflicts,
     )
     _cache.put(key, result)
     return result
+
+
+def _compute(
+    stage: Stage, group: Group, criterion_ids: tuple[int, ...], version: tuple[int, str]
+) -> tuple[dict[int, EntryFacts], CountedSheets, list[Standing]]:
+    """Read and rank one group's counted sheets (``group_standings`` without the cache)."""
+    facts = entry_facts(stage, group)
+    counted = stage_sheets(stage, facts, criterion_ids)
+    rows = rank_counted(stage, criterion_ids, facts, counted)
+    if any(row.tied for row in rows):
+        # Step (c) of the tie-break needs the previous stage's scores: only then read them.
+        previous = _previous_stage(stage)
+        if previous is not None:
+            before = group_standings(previous, group, version=version)
+            scores = {r.entry_id: r.score for r in before.rows if r.score is not None}
+            rows = rank_counted(stage, criterion_ids, facts, counted, scores)
+    return facts, counted, rows

@@ -26,7 +26,7 @@ import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal, localcontext
-from itertools import groupby, repeat
+from itertools import repeat
 from math import lcm
 from operator import attrgetter, itemgetter
 
@@ -43,13 +43,14 @@ from judging.ranking.models import (
     round_score,
 )
 
-__all__ = ["CriterionMeans", "combine_stages", "rank", "rank_totals"]
+__all__ = ["CriterionSums", "combine_stages", "gc_paused", "rank", "rank_totals"]
 
-#: Gives, for the entry ids asked, each entry's mean points of the criterion at the given
-#: rubric index (0-based) over the same sheets that were ranked (tie-break step b). Asked
-#: only for entries whose rounded score, mean of all sheets and means of the earlier
-#: criteria all equal a neighbour's.
-CriterionMeans = Callable[[Sequence[int], int], Mapping[int, Decimal]]
+#: Gives, for the entry ids asked, each entry's sum of the points of the criterion at the
+#: given rubric index (0-based) over the same sheets that were ranked, in hundredths of a
+#: point (an int; tie-break step b compares its mean, the sum over the sheet count).
+#: Asked only for entries whose rounded score, mean of all sheets and means of the
+#: earlier criteria all equal a neighbour's.
+CriterionSums = Callable[[Sequence[int], int], Mapping[int, int]]
 
 _CODE = attrgetter("code", "entry_id")
 _ZEROS = repeat(ZERO)  # the start value for map(sum, ...): sums stay Decimal
@@ -60,7 +61,7 @@ _HAS_NO_PREVIOUS = (0,)  # sorts below (1, score) in the descending sort
 (
     _SCORE,  # the official score rounded half-up, in cents (int)
     _MEAN_KEY,  # the mean of all totals scaled by a common multiple of the counts (int)
-    _CRITERIA,  # criterion means (Decimal tuple), as far as step b needed them
+    _CRITERIA,  # criterion sums in cents (int tuple), as far as step b needed them
     _PREVIOUS,  # (0,) or (1, previous score)
     _ID,
     _CODE_AT,
@@ -71,19 +72,23 @@ _HAS_NO_PREVIOUS = (0,)  # sorts below (1, score) in the descending sort
     _DEN,
     _SUM,  # the sum of all totals, in cents
     _PREV_SCORE,
-    _Z,
-) = range(14)
-_PRIMARY = itemgetter(_SCORE, _MEAN_KEY)
+    _SCALE,  # common multiple / count: a sum times it compares means exactly
+    _FIRST_KEY,  # the first criterion's mean key when every row knows it, else 0
+) = range(15)
+_PRIMARY = itemgetter(_SCORE, _MEAN_KEY, _FIRST_KEY)
+_BY_CODE = itemgetter(_CODE_AT, _ID)
+_CRITERION_STEPS = tuple(f"criterion:{index}" for index in range(32))
 _new_standing = tuple.__new__
 _new_step = tuple.__new__
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many acyclic tuples.
 
     Ranking 100,000 entries allocates about a million tuples; the collector would walk
     the whole (input-heavy) heap again and again for cycles that are never made here.
+    Nested use leaves the collector as the outermost found it.
     """
     if not gc.isenabled():
         yield
@@ -92,7 +97,14 @@ def _gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # What was made meanwhile goes straight to the oldest generation: re-enabled
+        # alone, the collector would first walk every one of those objects (about 0.2 s
+        # for a 100,000-entry stage) though they are kept (cached standings) or freed
+        # by their reference counts anyway. Cycles among them are still found by the
+        # next full collection.
+        gc.freeze()
         gc.enable()
+        gc.unfreeze()
 
 
 def _cents(total: Decimal, code: str) -> int:
@@ -129,11 +141,13 @@ def rank(
     entries = sorted(entries, key=_CODE)
     width = criteria_count
     items = []
-    with localcontext(EXACT), _gc_paused():
+    previous = {}
+    with localcontext(EXACT), gc_paused():
         for entry in entries:
             sheets = entry.sheets
             if not sheets:
-                items.append((entry.entry_id, entry.code, (), entry.previous_score, None))
+                items.append((entry.entry_id, entry.code, (), ()))
+                previous[entry.entry_id] = entry.previous_score
                 continue
             points = [sheet.points for sheet in sheets]
             try:
@@ -150,58 +164,59 @@ def rank(
                         f"points, expected {width if width is not None else 'at least one'}"
                     )
                 width = len(column_sums)
-            n = len(sheets)
             pairs = [
                 (_cents(sum(sheet.points, ZERO), entry.code), sheet.judge_id) for sheet in sheets
             ]
-            means = tuple(column / n for column in column_sums)
-            items.append((entry.entry_id, entry.code, pairs, entry.previous_score, means))
-        return _rank(items, params, width or 0, None, zscores=True)
+            sums = tuple(_cents(column, entry.code) for column in column_sums)
+            items.append((entry.entry_id, entry.code, pairs, sums))
+            previous[entry.entry_id] = entry.previous_score
+        return _rank(items, previous, params, width or 0, None, zscores=True)
 
 
 def rank_totals(
-    entries: Iterable[tuple[int, str, Sequence[tuple[int, int]]]],
+    entries: Iterable[tuple[int, str, Iterable[tuple[int, int]], tuple[int, ...]]],
     params: RuleParams = RuleParams(),
     *,
     criteria_count: int,
-    criterion_means: CriterionMeans,
+    criterion_sums: CriterionSums,
     previous: Mapping[int, Decimal] | None = None,
     zscores: bool = True,
 ) -> list[Standing]:
     """``rank`` for sheets known by their totals: the same rules and the same result.
 
-    ``entries`` are (entry id, code, sheets) with each sheet a (total in hundredths of a
-    point, judge id) pair, in any order; ``previous`` the previous stage's scores (step c).
-    Criterion means are asked from ``criterion_means`` only for the entries that reach
-    step b of the tie-break, one criterion at a time; a standing carries the means that
-    were needed (``criterion_means`` may be shorter than the rubric, or empty).
+    ``entries`` are (entry id, code, sheets, known) with each sheet a (total in hundredths
+    of a point, judge id) pair, in any order (any iterable, read once), and ``known`` the
+    sums of the first criteria's points over those sheets, in hundredths, that are
+    already at hand (often the first criterion's, or none: ``()``); ``previous`` the
+    previous stage's scores (step c). Other criterion sums are asked from
+    ``criterion_sums`` only for the entries that reach step b of the tie-break, one
+    criterion at a time; a standing carries the means that were known or needed
+    (``criterion_means`` may be shorter than the rubric, or empty).
     With ``zscores=False`` (and a rule other than ``zscore``) the judge-normalised score
     is not computed (``zscore`` None): it costs more than the ranking itself at scale.
     """
-    previous = previous or {}
-    get_previous = previous.get
-    items = sorted(
-        (
-            (entry_id, code, sheets, get_previous(entry_id), None)
-            for entry_id, code, sheets in entries
-        ),
-        key=itemgetter(1, 0),
-    )
-    with localcontext(EXACT), _gc_paused():
-        return _rank(items, params, criteria_count, criterion_means, zscores=zscores)
+    with localcontext(EXACT), gc_paused():
+        return _rank(
+            entries, previous or {}, params, criteria_count, criterion_sums, zscores=zscores
+        )
 
 
 def _rank(
-    items: list,
+    items: Iterable,
+    previous: Mapping[int, Decimal | None],
     params: RuleParams,
     width: int,
-    means_of: CriterionMeans | None,
+    sums_of: CriterionSums | None,
     *,
     zscores: bool,
 ):
     # The hot path, sized for 100,000 entries x 5 sheets: integer sums, one sort on
     # integer keys, Decimal only for the values the standings show.
-    rows, unscored = _score_rows(items, params)
+    rows, unscored, first_known = _score_rows(items, previous, params)
+    # In code order first, so the stable sorts below leave entries tied at every step by
+    # code (and nothing depends on the order the entries came in).
+    rows.sort(key=_BY_CODE)
+    unscored.sort(key=itemgetter(1, 0))
     z_of = {}
     if rows and (zscores or params.rule == "zscore"):
         totals = [list(map(_decimal_cents, row[_CENTS])) for row in rows]
@@ -212,37 +227,50 @@ def _rank(
                 z = z_of[row[_ID]]
                 row[_SCORE] = int(HALF_UP.quantize(z, CENT).scaleb(2))
     rows.sort(key=_PRIMARY, reverse=True)  # stable: equal rows stay in code order
-    _order_ties(rows, width, means_of)
+    _order_ties(rows, width, sums_of, 1 if first_known else 0)
 
     quantize = HALF_UP.quantize
     zscore_official = params.rule == "zscore"
     # Values repeat a lot (a few thousand distinct totals, scores and means among
     # 100,000 entries): each Decimal is made once.
     points = _Memo(_decimal_cents)
+    point = points.__getitem__
     fraction = _Memo(lambda pair: Decimal(pair[0]).scaleb(-2) / pair[1])
     standings = []
     append = standings.append
+    get_z = z_of.get
     last = len(rows) - 1
-    rank_here = 0
     from_above = None  # how this row compares with the one above, when they share a score
+    rank_here = 0
     for position, row in enumerate(rows):
-        score_cents = row[_SCORE]
-        score = points[score_cents]
-        tied = False
+        score_cents, mean_key, criteria, _, entry_id, code, cents, judges, cut, num, den, total = (
+            row[:_PREV_SCORE]
+        )
+        n = len(cents)
+        score = point(score_cents)
+        mean_all = fraction[total, n]
+        means = tuple([fraction[s, n] for s in criteria])
         if from_above is None:
             rank_here = position + 1
+            tied = False
             steps = ()
         else:
-            if from_above[-1] == "tied":
-                tied = True
-            else:
+            tied = from_above[-1] == "tied"
+            if not tied:
                 rank_here = position + 1
             steps = (from_above,)
             from_above = None
-        mean_all = fraction[row[_SUM], len(row[_CENTS])]
         if position < last and rows[position + 1][_SCORE] == score_cents:
             below = rows[position + 1]
-            step, mine, theirs = _separate(row, below, fraction)
+            # The two usual outcomes first (what _separate would find, decided faster).
+            if below[_MEAN_KEY] != mean_key:
+                step, mine = "all_sheets_mean", mean_all
+                theirs = fraction[below[_SUM], len(below[_CENTS])]
+            elif below[_FIRST_KEY] != row[_FIRST_KEY]:  # both know the first criterion
+                step, mine = "criterion:0", means[0]
+                theirs = fraction[below[_CRITERIA][0], len(below[_CENTS])]
+            else:
+                step, mine, theirs = _separate(row, below, fraction)
             if step == "unresolved":
                 tied = True
                 outcome = lower_outcome = "tied"
@@ -250,30 +278,33 @@ def _rank(
                 outcome, lower_outcome = "ahead", "behind"
             steps += (
                 _new_step(
-                    TieBreakStep,
-                    (step, below[_ID], below[_CODE_AT], score, mine, theirs, outcome),
+                    TieBreakStep, (step, below[_ID], below[_CODE_AT], score, mine, theirs, outcome)
                 ),
             )
             from_above = _new_step(
-                TieBreakStep,
-                (step, row[_ID], row[_CODE_AT], score, theirs, mine, lower_outcome),
+                TieBreakStep, (step, entry_id, code, score, theirs, mine, lower_outcome)
             )
-        z = z_of.get(row[_ID])
+        if z_of:
+            z = get_z(entry_id)
+            exact = z if zscore_official else fraction[num, den]
+            z = None if z is None else quantize(z, CENT)
+        else:
+            exact, z = fraction[num, den], None
         append(
             _new_standing(
                 Standing,
                 (
-                    row[_ID],
-                    row[_CODE_AT],
+                    entry_id,
+                    code,
                     rank_here,
                     score,
-                    z if zscore_official else fraction[row[_NUM], row[_DEN]],
-                    row[_JUDGES],
-                    tuple(map(points.__getitem__, row[_CENTS])),
-                    row[_CUT],
+                    exact,
+                    judges,
+                    tuple(map(point, cents)),
+                    cut,
                     mean_all,
-                    row[_CRITERIA],
-                    None if z is None else quantize(z, CENT),
+                    means,
+                    z,
                     row[_PREV_SCORE],
                     steps,
                     tied,
@@ -301,19 +332,26 @@ class _Memo(dict):
         return value
 
 
-def _score_rows(items: list, params: RuleParams) -> tuple[list, list]:
-    """The working rows of the scored entries (score and step-a key set), and the others."""
+def _score_rows(
+    items: Iterable, previous_scores: Mapping[int, Decimal | None], params: RuleParams
+) -> tuple[list, list, bool]:
+    """The working rows of the scored entries (score and step-a key set), the others, and
+    whether every scored row knows its first criterion's sum (then it is in the key)."""
     rows = []
+    append = rows.append
     unscored = []
     median = params.rule == "median"
-    trim_for = params.trim_for
-    for entry_id, code, sheets, previous, means in items:
-        n = len(sheets)
-        if not n:
+    cut_for = _Memo(params.trim_for)
+    get_previous = previous_scores.get
+    for entry_id, code, sheets, sums in items:
+        # (total, judge id): the order that decides which of equal totals is dropped.
+        ordered = sorted(sheets)
+        previous = get_previous(entry_id)
+        if not ordered:
             unscored.append((entry_id, code, (), previous, None))
             continue
-        # (total, judge id): the order that decides which of equal totals is dropped.
-        cents, judges = zip(*sorted(sheets), strict=True)
+        cents, judges = zip(*ordered, strict=True)
+        n = len(cents)
         total = sum(cents)
         if median:
             half = n // 2
@@ -322,14 +360,16 @@ def _score_rows(items: list, params: RuleParams) -> tuple[list, list]:
             else:
                 num, den, cut = cents[half - 1] + cents[half], 2, half - 1
         else:
-            cut = trim_for(n)
-            num = total - sum(cents[:cut]) - sum(cents[n - cut :]) if cut else total
-            den = n - 2 * cut
-        rows.append(
+            cut = cut_for[n]
+            if cut:
+                num, den = sum(cents[cut : n - cut]), n - 2 * cut
+            else:
+                num, den = total, n
+        append(
             [
                 (2 * num + den) // (2 * den),  # num/den rounded half-up (never negative)
                 n,  # replaced by the mean key below
-                means or (),
+                sums or (),
                 _HAS_NO_PREVIOUS if previous is None else (1, previous),
                 entry_id,
                 code,
@@ -340,54 +380,68 @@ def _score_rows(items: list, params: RuleParams) -> tuple[list, list]:
                 den,
                 total,
                 previous,
+                n,  # replaced by the scale below
+                0,
             ]
         )
-    # Means of all totals compared exactly as integers: total × (L / n), L a common
-    # multiple of every count (usually all entries have the same count and L = n).
-    common = lcm(*{row[_MEAN_KEY] for row in rows}) if rows else 1
+    # Means compared exactly as integers: sum × (L / n), L a common multiple of every
+    # count (usually all entries have the same count and L = n).
+    counts = {row[_SCALE] for row in rows}
+    common = lcm(*counts) if rows else 1
     for row in rows:
-        row[_MEAN_KEY] = row[_SUM] * (common // row[_MEAN_KEY])
-    return rows, unscored
+        scale = row[_SCALE] = common // row[_SCALE]
+        row[_MEAN_KEY] = row[_SUM] * scale
+    # Step b's first criterion joins the sort key when every row knows it.
+    first_known = bool(rows) and all(row[_CRITERIA] for row in rows)
+    if first_known:
+        for row in rows:
+            row[_FIRST_KEY] = row[_CRITERIA][0] * row[_SCALE]
+    return rows, unscored, first_known
 
 
 def _runs(rows: list, start: int, stop: int, key) -> list[tuple[int, int]]:
     """The [a, b) stretches of at least two adjacent rows with equal key in rows[start:stop]."""
     runs = []
-    a = start
-    for _, equal in groupby(map(key, rows[start:stop])):
-        b = a + sum(1 for _ in equal)
-        if b - a > 1:
-            runs.append((a, b))
-        a = b
+    keys = list(map(key, rows[start:stop]))
+    a = 0
+    previous = keys[0] if keys else None
+    for i, current in enumerate(keys):
+        if current != previous:
+            if i - a > 1:
+                runs.append((start + a, start + i))
+            a = i
+            previous = current
+    if len(keys) - a > 1:
+        runs.append((start + a, start + len(keys)))
     return runs
 
 
 def _criterion_key(level: int):
-    """The sort key of a row by its mean points of the criterion at ``level``."""
+    """The sort key of a row by its mean points of the criterion at ``level`` (exact: the
+    sum scaled to the common multiple of the sheet counts)."""
 
-    def key(row: list) -> Decimal:
-        return row[_CRITERIA][level]
+    def key(row: list) -> int:
+        return row[_CRITERIA][level] * row[_SCALE]
 
     return key
 
 
-def _order_ties(rows: list, width: int, means_of: CriterionMeans | None) -> None:
+def _order_ties(rows: list, width: int, sums_of: CriterionSums | None, start: int) -> None:
     """Order each run of rows equal in score and step a by steps b and c, in place.
 
-    Step b compares criterion means one criterion at a time, and asks ``means_of`` for
-    the next criterion only for the rows still equal: most ties end at the first.
+    Rows come sorted by score, step a and, from ``start`` 1, the first criterion (every
+    row knew it). Step b compares criterion means one criterion at a time, and asks
+    ``sums_of`` for the next criterion only for the rows still equal.
     """
     runs = _runs(rows, 0, len(rows), _PRIMARY)
-    for level in range(width):
+    for level in range(start, width):
         if not runs:
             return
-        missing = [
-            rows[i] for a, b in runs for i in range(a, b) if len(rows[i][_CRITERIA]) <= level
-        ]
+        missing = [row for a, b in runs for row in rows[a:b] if len(row[_CRITERIA]) <= level]
         if missing:
-            if means_of is None:
-                raise ValueError("criterion means are needed to break a tie but none were given")
-            found = means_of([row[_ID] for row in missing], level)
+            if sums_of is None:
+                raise ValueError("criterion sums are needed to break a tie but none were given")
+            found = sums_of([row[_ID] for row in missing], level)
             for row in missing:
                 row[_CRITERIA] += (found[row[_ID]],)
         key = _criterion_key(level)
@@ -415,9 +469,14 @@ def _separate(
         )
     # Rows equal through criterion i were both asked criterion i + 1: the shorter tuple
     # of two neighbours is never a strict prefix of a longer one with all means equal.
+    scale_upper, scale_lower = upper[_SCALE], lower[_SCALE]
     for index, (a, b) in enumerate(zip(upper[_CRITERIA], lower[_CRITERIA], strict=False)):
-        if a != b:
-            return f"criterion:{index}", a, b
+        if a * scale_upper != b * scale_lower:
+            return (
+                _CRITERION_STEPS[index] if index < len(_CRITERION_STEPS) else f"criterion:{index}",
+                fraction[a, len(upper[_CENTS])],
+                fraction[b, len(lower[_CENTS])],
+            )
     a, b = upper[_PREV_SCORE], lower[_PREV_SCORE]
     if a != b:
         return "previous_stage", a, b

@@ -187,30 +187,34 @@ def test_raising_a_point_never_lowers_the_rank(group, params, data):
 
 
 @FAST
-@given(groups(), st.sampled_from(ALL_RULES))
-def test_ranking_by_totals_gives_what_ranking_by_points_gives(group, params):
-    """``rank_totals`` (the database's path: sheet totals, criterion means asked for
+@given(groups(), st.sampled_from(ALL_RULES), st.booleans())
+def test_ranking_by_totals_gives_what_ranking_by_points_gives(group, params, first_known):
+    """``rank_totals`` (the database's path: sheet totals, criterion sums asked for
     lazily) agrees with ``rank`` on every field but the criterion means it was not asked
-    for; it asks only for entries still tied, one criterion at a time."""
+    for; it asks only for entries still tied, one criterion at a time, and never for a
+    sum it was given (the first criterion's, when ``first_known``)."""
     width, entries = group
     by_id = {e.entry_id: e for e in entries}
     asked: list[tuple[int, int]] = []
 
-    def means(entry_ids, index):
+    def sum_of(entry_id, index):
+        return int(sum((s.points[index] for s in by_id[entry_id].sheets), Decimal(0)) * 100)
+
+    def sums(entry_ids, index):
         asked.extend((entry_id, index) for entry_id in entry_ids)
-        return {
-            entry_id: sum((s.points[index] for s in by_id[entry_id].sheets), Decimal(0))
-            / len(by_id[entry_id].sheets)
-            for entry_id in entry_ids
-        }
+        return {entry_id: sum_of(entry_id, index) for entry_id in entry_ids}
 
     totals = [
-        (e.entry_id, e.code, [(int(s.total * 100), s.judge_id) for s in e.sheets]) for e in entries
+        (
+            e.entry_id,
+            e.code,
+            iter([(int(s.total * 100), s.judge_id) for s in e.sheets]),  # read once
+            (sum_of(e.entry_id, 0),) if first_known and e.sheets else (),
+        )
+        for e in entries
     ]
     previous = {e.entry_id: e.previous_score for e in entries if e.previous_score is not None}
-    fast = rank_totals(
-        totals, params, criteria_count=width, criterion_means=means, previous=previous
-    )
+    fast = rank_totals(totals, params, criteria_count=width, criterion_sums=sums, previous=previous)
     full = rank(entries, params, criteria_count=width)
     assert [s._replace(criterion_means=()) for s in fast] == [
         s._replace(criterion_means=()) for s in full
@@ -218,6 +222,7 @@ def test_ranking_by_totals_gives_what_ranking_by_points_gives(group, params):
     for f, s in zip(fast, full, strict=True):
         assert f.criterion_means == s.criterion_means[: len(f.criterion_means)]
     assert len(asked) == len(set(asked))
+    assert not (first_known and any(index == 0 for _, index in asked))
     if params.rule == "zscore":  # the oracle knows the other rules' scores
         return
     keys = {e.entry_id: oracle_key(e, params) for e in entries}
