@@ -62,3 +62,33 @@ def test_ties_are_broken_by_criterion_means_read_only_as_far_as_needed(app):
     assert standings.criterion_means(rows["B"]) == (D(10), D(6), D(4))
     assert standings.zscore(rows["B"]) is not None
     assert standings.criterion_means(rows["D"]) == () and standings.zscore(rows["D"]) is None
+
+
+def test_sheet_totals_come_back_sorted_with_their_own_judges(app):
+    """Worked example of the per-entry lists the database aggregates (totals and judges,
+    two lists that must line up). Five judges score one entry, written in a scrambled
+    order: j1 30, j2 10, j3 50, j4 20, j5 40. Sorted by total: 10 (j2), 20 (j4), 30 (j1),
+    40 (j5), 50 (j3); the default rule drops j2's 10 and j3's 50: (20 + 30 + 40) / 3 =
+    30.00. A second entry has equal totals (j1 25, j2 25, j3 25, j4 10, j5 40): equal
+    totals are ordered by judge id, so j1's 25 is the kept low one after j4's 10."""
+    contest = create_contest()
+    group = create_group(contest)
+    stage = create_stage(contest, state=StageState.CLOSED)
+    criterion = create_criterion(stage, group, "c", max_points="100")
+    judges = [create_judge(contest) for _ in range(5)]
+    one, two = create_entry(contest, group, "A"), create_entry(contest, group, "B")
+    for index in (2, 0, 4, 1, 3):
+        create_sheet(stage, judges[index], one, {criterion: ("30", "10", "50", "20", "40")[index]})
+    for index in (4, 2, 0, 3, 1):
+        create_sheet(stage, judges[index], two, {criterion: ("25", "25", "25", "10", "40")[index]})
+
+    rows = {row.code: row for row in group_standings(stage, group).rows}
+    ids = [judge.id for judge in judges]
+    first = rows["A"]
+    assert first.totals == tuple(D(v) for v in ("10", "20", "30", "40", "50"))
+    assert first.judge_ids == (ids[1], ids[3], ids[0], ids[4], ids[2])
+    assert first.dropped_low == ((ids[1], D("10")),) and first.dropped_high == ((ids[2], D("50")),)
+    assert first.score == D("30.00")
+    second = rows["B"]
+    assert second.judge_ids == (ids[3], ids[0], ids[1], ids[2], ids[4])
+    assert second.score == D("25.00") and second.mean_all == D("25")
