@@ -275,6 +275,9 @@ class CountedSheets:
     first_criterion: dict[int, int]
     #: whether the contest has binding conflicts (criterion sums then apply the same filter)
     conflicts: bool
+    #: rubric index → entry id → criterion sum in hundredths, as read so far for
+    #: tie-breaks (kept for a second ranking with the previous stage's scores)
+    sums: dict[int, dict[int, int]] = field(default_factory=dict)
 
     def pairs(self, entry_id: int) -> Iterable[tuple[int, int]]:
         """The entry's counted sheets as (total in hundredths, judge id), read as iterated."""
@@ -376,7 +379,12 @@ def rank_counted(
     width = len(criterion_ids)
 
     def sums(entry_ids: Sequence[int], index: int) -> Mapping[int, int]:
-        return criterion_sums(stage.id, criterion_ids[index], width, counted.conflicts, entry_ids)
+        known = counted.sums.setdefault(index, {})
+        missing = [entry_id for entry_id in entry_ids if entry_id not in known]
+        if missing:
+            cid = criterion_ids[index]
+            known.update(criterion_sums(stage.id, cid, width, counted.conflicts, missing))
+        return known
 
     first, pairs = counted.first_criterion, counted.pairs
     return rank_totals(

@@ -92,3 +92,43 @@ def test_sheet_totals_come_back_sorted_with_their_own_judges(app):
     second = rows["B"]
     assert second.judge_ids == (ids[3], ids[0], ids[1], ids[2], ids[4])
     assert second.score == D("25.00") and second.mean_all == D("25")
+
+
+def test_a_tie_through_every_criterion_goes_to_the_previous_stage(app, monkeypatch):
+    """Worked example of step c through the database. Stage 1: A 60, B 70 (one sheet each,
+    one criterion). Stage 2 (two criteria): A and B both get (30, 20) from two judges, so
+    they tie on the score 50.00, the mean of all sheets and both criterion means; the
+    previous stage's score puts B (70) ahead of A (60). The second criterion's sums are
+    read once, though the group is ranked twice (the second time with stage 1's scores)."""
+    import judging.contests.standings as standings_module
+
+    contest = create_contest()
+    group = create_group(contest)
+    first = create_stage(contest, state=StageState.CLOSED)
+    second = create_stage(contest, code="final", position=2, state=StageState.CLOSED)
+    c1 = create_criterion(first, group, "c", max_points="100")
+    c2 = [create_criterion(second, group, f"d{i}", max_points="50") for i in range(2)]
+    judges = [create_judge(contest) for _ in range(2)]
+    a, b = create_entry(contest, group, "A"), create_entry(contest, group, "B")
+    create_sheet(first, judges[0], a, {c1: "60"})
+    create_sheet(first, judges[0], b, {c1: "70"})
+    for entry in (a, b):
+        for judge in judges:
+            create_sheet(second, judge, entry, {c2[0]: "30", c2[1]: "20"})
+    reads = []
+    original = standings_module.criterion_sums
+
+    def counted_reads(stage_id, criterion_id, *args):
+        reads.append(criterion_id)
+        return original(stage_id, criterion_id, *args)
+
+    monkeypatch.setattr(standings_module, "criterion_sums", counted_reads)
+    rows = group_standings(second, group).rows
+    assert [(r.code, r.rank, r.score, r.tied) for r in rows] == [
+        ("B", 1, D("50.00"), False),
+        ("A", 2, D("50.00"), False),
+    ]
+    assert [(s.step, s.value, s.other_value) for s in rows[0].tiebreak] == [
+        ("previous_stage", D("70.00"), D("60.00"))
+    ]
+    assert reads == [c2[1].id]
