@@ -244,8 +244,7 @@ def streamed_rows(statement, session=None, batch: int = 10_000):
 
 class int_list(FunctionElement):  # noqa: N801 - used like a SQL function
     """Aggregate: a group's integer values as one comma-separated text, in no set order
-    (SQLite ``group_concat``, PostgreSQL ``string_agg``). Several in one SELECT see the
-    group's rows in the same order, so their lists line up element by element.
+    (SQLite ``group_concat``, PostgreSQL ``string_agg``).
 
     One row per group instead of one per value: moving rows into Python costs more than
     splitting the text.

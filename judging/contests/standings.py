@@ -226,6 +226,11 @@ def _has_binding_conflicts(contest_id: int) -> bool:
 #: A criterion's points as a whole number of hundredths, computed by the database (exact:
 #: points have 2 decimals; SQLite's float is rounded back to the integer it stands for).
 _HUNDREDTHS = sa.cast(sa.func.round(Score.points * 100), sa.Integer)
+#: A sheet's total (hundredths, never negative) and its judge's id in one integer:
+#: total × 2³² + judge id (judge ids stay below 2³²); unpacked by the two below.
+_PACKED = sa.cast(ScoreSheet.total_hundredths, sa.BigInteger) * (1 << 32) + ScoreSheet.judge_id
+_TOTAL_OF = (32).__rrshift__  # packed >> 32
+_JUDGE_OF = ((1 << 32) - 1).__and__  # packed & (2³² - 1)
 
 
 def _counted(stage_id: int, width: int, conflicts: bool) -> list[sa.ColumnElement[bool]]:
@@ -268,9 +273,9 @@ def entry_facts(stage: Stage, group: Group) -> dict[int, EntryFacts]:
 class CountedSheets:
     """The sheets that count in a stage, per entry (see ``stage_sheets``)."""
 
-    #: entry id → its sheets' totals in hundredths of a point, and their judges, as two
-    #: texts of comma-separated integers that line up (``int_list``; both "" for none)
-    sheets: dict[int, tuple[str, str]]
+    #: entry id → its sheets as comma-separated integers (``int_list``; "" for none),
+    #: each a total in hundredths of a point and a judge id packed into one (``_PACKED``)
+    sheets: dict[int, str]
     #: entry id → the sum of its sheets' points of the rubric's first criterion, in hundredths
     first_criterion: dict[int, int]
     #: whether the contest has binding conflicts (criterion sums then apply the same filter)
@@ -281,10 +286,11 @@ class CountedSheets:
 
     def pairs(self, entry_id: int) -> Iterable[tuple[int, int]]:
         """The entry's counted sheets as (total in hundredths, judge id), read as iterated."""
-        totals, judges = self.sheets[entry_id]
-        if not totals:
+        text = self.sheets[entry_id]
+        if not text:
             return ()
-        return zip(map(int, totals.split(",")), map(int, judges.split(",")), strict=True)
+        packed = list(map(int, text.split(",")))
+        return zip(map(_TOTAL_OF, packed), map(_JUDGE_OF, packed), strict=True)
 
 
 def stage_sheets(
@@ -293,15 +299,16 @@ def stage_sheets(
     """Per entry in ``facts``: its counted sheets (``_counted``), and its first criterion's
     points (tie-break step b's first values, needed for most ties in a large group).
 
-    One row per entry, aggregated by the database: the totals and judges as lists, the
-    first criterion's points summed (a 100,000-entry stage: 100,000 rows, not 500,000).
+    One row per entry, aggregated by the database: its sheets as one list (total and
+    judge packed in one integer, so nothing depends on the order the database lists
+    them in), the first criterion's points summed (a 100,000-entry stage: 100,000 rows,
+    not 500,000).
     """
     conflicts = _has_binding_conflicts(stage.contest_id)
     query = (
         sa.select(
             ScoreSheet.entry_id,
-            int_list(ScoreSheet.total_hundredths),
-            int_list(ScoreSheet.judge_id),
+            int_list(_PACKED),
             sa.func.sum(_HUNDREDTHS),
         )
         .join(
@@ -311,11 +318,11 @@ def stage_sheets(
         .where(*_counted(stage.id, len(criterion_ids), conflicts))
         .group_by(ScoreSheet.entry_id)
     )
-    sheets = dict.fromkeys(facts, ("", ""))
+    sheets = dict.fromkeys(facts, "")
     first = dict.fromkeys(facts, 0)
-    for entry_id, totals, judges, points in plain_rows(query):
+    for entry_id, packed, points in plain_rows(query):
         if entry_id in sheets:
-            sheets[entry_id] = (totals, judges)
+            sheets[entry_id] = packed
             first[entry_id] = int(points)
     return CountedSheets(sheets, first, conflicts)
 

@@ -368,7 +368,7 @@ def _score_rows(
         append(
             [
                 (2 * num + den) // (2 * den),  # num/den rounded half-up (never negative)
-                n,  # replaced by the mean key below
+                0,  # the mean key, set below
                 sums or (),
                 _HAS_NO_PREVIOUS if previous is None else (1, previous),
                 entry_id,
@@ -381,7 +381,7 @@ def _score_rows(
                 total,
                 previous,
                 n,  # replaced by the scale below
-                0,
+                0,  # the first criterion's key, set below when every row knows it
             ]
         )
     # Means compared exactly as integers: sum × (L / n), L a common multiple of every
