@@ -223,21 +223,17 @@ def insert_for(session_or_bind, model):
 
 
 def plain_rows(statement, session=None) -> list[tuple]:
-    """All rows of a SELECT as the driver's plain tuples (see ``streamed_rows``)."""
-    return list(streamed_rows(statement, session))
+    """All rows of a SELECT as the driver's plain tuples, in the session's transaction.
 
-
-def streamed_rows(statement, session=None, batch: int = 10_000):
-    """The rows of a SELECT as the driver's plain tuples, fetched in batches as iterated
-    (``plain_rows`` without holding every row at once: half a million rows of ints take
-    tens of MiB)."""
+    For reads of hundreds of thousands of rows of plain ints and numbers: SQLAlchemy's
+    parameter handling applies, but no ``Row`` object or result processing is made per
+    row (the column values come as the driver gives them).
+    """
     from judging.extensions import db
 
     result = (session or db.session).connection().execute(statement)
-    cursor = result.cursor
     try:
-        while rows := cursor.fetchmany(batch):
-            yield from rows
+        return result.cursor.fetchall()
     finally:
         result.close()
 

@@ -136,8 +136,9 @@ def rank(
     """
     if criteria_count is not None and criteria_count < 1:
         raise ValueError("a rubric needs at least one criterion")
-    # In code order, so the stable sorts below leave entries tied at every step by code
-    # (and nothing depends on the order the entries came in).
+    # In code order, so the rubric's width is inferred from, and a malformed entry is
+    # reported as, the same entry whatever order the entries came in (``_rank`` orders
+    # its rows itself).
     entries = sorted(entries, key=_CODE)
     width = criteria_count
     items = []
