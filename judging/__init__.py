@@ -25,9 +25,10 @@ def select_locale() -> Locale:
     Returns a parsed Locale, cached, since parsing one on every request showed up in
     the scoring benchmark's profile.
     """
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    lang = session.get("lang")
+    # Commands (no request, no session) speak the default language.
+    lang = session.get("lang") if has_request_context() else None
     if lang not in current_app.config["LANGUAGES"]:
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]
     return _locale(lang)

@@ -24,6 +24,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(judge_link)
     app.cli.add_command(rank_command)
     app.cli.add_command(awards_command)
+    app.cli.add_command(stage_command)
+    app.cli.add_command(confirm_command)
 
     from judging.exports.cli import register as register_excel
 
@@ -240,3 +242,134 @@ def awards_command(slug: str, as_json: bool):
     for group, total in totals["by_group"].items():
         click.echo(f"  total {group}: {total}")
     click.echo(f"  total: {totals['overall']} ({totals['count']} awards)")
+
+
+def _stage_or_fail(slug: str, stage_code: str):
+    contest = _contest_or_fail(slug)
+    stage = contest.stage(stage_code)
+    if stage is None:
+        raise click.ClickException(f"no stage {stage_code!r} in {slug}")
+    return stage
+
+
+def _echo_list(title: str, lines) -> None:
+    lines = list(lines)
+    if lines:
+        click.echo(title)
+        for line in lines:
+            click.echo(f"  - {line}")
+
+
+@click.command("stage")
+@click.option("--contest", "slug", required=True, help="The contest's slug.")
+@click.option("--stage", "stage_code", required=True, help="The stage's code.")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Choice(["draft", "open", "closed", "published"]),
+    help="The state to move the stage to.",
+)
+@click.option("--reason", default="", help="Why (required to go back).")
+@click.option("--yes", is_flag=True, help="Make the change; without it, only say what it does.")
+def stage_command(slug: str, stage_code: str, target: str, reason: str, yes: bool):
+    """Move a stage through draft → open → closed → published (or back, with a reason).
+
+    Prints what will happen, what is missing and what blocks it, as the page does; makes
+    the change only with --yes. Exits 1 when the change is refused.
+    """
+    from judging.awards import workflow
+
+    stage = _stage_or_fail(slug, stage_code)
+    plan = workflow.plan_transition(stage, target)
+    click.echo(f"{stage.name}: {plan.source.title} → {plan.target.title}")
+    _echo_list("What will happen:", plan.effects)
+    if plan.readiness is not None and plan.readiness.missing:
+        _echo_list(
+            "Missing sheets, per judge:",
+            (
+                f"{name}: {', '.join(s.code for s in sheets)}"
+                for name, sheets in plan.readiness.by_judge()
+            ),
+        )
+    if plan.diff:
+        _echo_list("Live results against the snapshot:", (c.describe() for c in plan.diff.entries))
+    _echo_list("Refused:", plan.blockers)
+    if plan.blockers:
+        raise SystemExit(1)
+    if not yes:
+        click.echo("Nothing changed (dry run): add --yes to make the change.")
+        return
+    try:
+        with write_intent():
+            workflow.change_state(stage=stage, target=target, reason=reason, user=None)
+            db.session.commit()
+    except workflow.WorkflowError as err:
+        db.session.rollback()
+        click.echo(f"Refused: {err}", err=True)
+        raise SystemExit(1) from err
+    click.echo(f"{stage.name} is now {stage.state.title}.")
+
+
+@click.command("confirm")
+@click.option("--contest", "slug", required=True, help="The contest's slug.")
+@click.option("--stage", "stage_code", required=True, help="The stage's code.")
+@click.option(
+    "--what",
+    "kind",
+    required=True,
+    type=click.Choice(["advancement", "awards", "standings"]),
+    help="What to confirm and freeze.",
+)
+@click.option("--override-reason", default="", help="Why, if the stage is open or incomplete.")
+@click.option("--cascade-reason", default="", help="Why, if later stages change.")
+@click.option("--yes", is_flag=True, help="Confirm; without it, only say what it does.")
+def confirm_command(
+    slug: str, stage_code: str, kind: str, override_reason: str, cascade_reason: str, yes: bool
+):
+    """Confirm a stage's advancement, awards or standings and freeze them in a snapshot.
+
+    Prints the plan as the confirmation page does; confirms only with --yes. Exits 1 when
+    refused (a published stage, a missing override or cascade reason, ...).
+    """
+    from judging.awards import workflow
+
+    stage = _stage_or_fail(slug, stage_code)
+    plan = workflow.plan_confirmation(stage, kind)
+    click.echo(f"{stage.name}: confirm {kind}")
+    _echo_list("What will happen:", plan.effects)
+    if plan.changes is not None and plan.changes.changes:
+        _echo_list(
+            f"Changes to {plan.changes.into.name}:",
+            [f"joining: {code}" for _, code in plan.changes.added]
+            + [f"leaving: {code}" for _, code in plan.changes.removed],
+        )
+    if plan.readiness.missing:
+        _echo_list(
+            "Missing sheets, per judge:",
+            (
+                f"{name}: {', '.join(s.code for s in sheets)}"
+                for name, sheets in plan.readiness.by_judge()
+            ),
+        )
+    _echo_list("Refused:", plan.blockers)
+    if plan.blockers:
+        raise SystemExit(1)
+    if not yes:
+        click.echo("Nothing changed (dry run): add --yes to confirm.")
+        return
+    try:
+        with write_intent():
+            snapshot = workflow.confirm(
+                stage=stage,
+                kind=kind,
+                user=None,
+                override_reason=override_reason,
+                cascade_reason=cascade_reason,
+            )
+            db.session.commit()
+    except workflow.WorkflowError as err:
+        db.session.rollback()
+        click.echo(f"Refused: {err}", err=True)
+        raise SystemExit(1) from err
+    click.echo(f"Confirmed and frozen: {snapshot.content_hash[:16]}")

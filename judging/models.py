@@ -1,7 +1,7 @@
 """Every model, imported in one place so the mappers and migrations see them all."""
 
 from judging.auth.models import LoginToken, User
-from judging.awards.models import Award, ResultSnapshot
+from judging.awards.models import Award, Publication, ResultSnapshot
 from judging.common.audit import AuditEvent
 from judging.contests.models import (
     AdvanceQuota,
@@ -13,7 +13,7 @@ from judging.contests.models import (
     SpecialAward,
     Stage,
 )
-from judging.entries.models import Entry
+from judging.entries.models import Entry, Participation
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
 from judging.leaderboard.models import LiveState, Reveal
 from judging.scoring.models import Score, ScoreSheet
@@ -33,6 +33,8 @@ __all__ = [
     "Judge",
     "LiveState",
     "LoginToken",
+    "Participation",
+    "Publication",
     "ResultSnapshot",
     "Reveal",
     "Score",

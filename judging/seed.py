@@ -24,6 +24,7 @@ from judging.common.enums import (
     ConflictSource,
     ConflictStatus,
     ContestStatus,
+    ParticipationSource,
     Role,
     SheetState,
     StageKind,
@@ -41,6 +42,7 @@ from judging.contests.models import (
     Stage,
 )
 from judging.entries.models import Entry
+from judging.entries.services import record_reached
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
 from judging.scoring.models import Score, ScoreSheet, sheet_totals
@@ -231,7 +233,17 @@ class _Loader:
         self.conflicts()
         self.assignments_and_sheets()
         db.session.flush()
+        self.publications(contest)
         return contest
+
+    def publications(self, contest: Contest) -> None:
+        """The demo's published stages come as the organizer left them: their results
+        confirmed (frozen in a snapshot) and published, so the public sees that snapshot."""
+        from judging.awards.workflow import publish_as_loaded
+
+        for stage in contest.stages:
+            if stage.state == StageState.PUBLISHED:
+                publish_as_loaded(stage, user=self.organizer)
 
     # -- accounts
 
@@ -583,9 +595,7 @@ class _Loader:
             db.session.execute(sa.insert(Score), score_rows)
 
     def advance(self, reached: dict[int, int]) -> None:
-        """Mark each entry with the furthest stage after the first that it takes part in."""
-        by_position = {s.position: s for s in self.stages.values()}
-        first = min(by_position) if by_position else 0
-        for entry in self.entry_by_code.values():
-            position = reached.get(entry.id, first)
-            entry.advanced_stage = by_position[position] if position > first else None
+        """Record each entry as advanced into every stage after the first up to the furthest
+        one it takes part in (the demo's advancement, confirmed before the data starts)."""
+        db.session.flush()
+        record_reached(self.contest.id, reached, source=ParticipationSource.ADVANCED)

@@ -137,6 +137,15 @@ def csrf_token(client, url: str = "/sign-in") -> str:
     return match.group(1)
 
 
+def confirm_form(client, url: str) -> dict[str, str]:
+    """The hidden fields of a results confirmation page (CSRF token, the fingerprint of
+    what it showed), to post back as the organizer's confirmation does."""
+    html = client.get(url).get_data(as_text=True)
+    fingerprint = re.search(r'name="fingerprint" type="hidden" value="([0-9a-f]*)"', html)
+    assert fingerprint, f"no confirmation form on {url}"
+    return {"csrf_token": csrf_token(client, url), "fingerprint": fingerprint.group(1)}
+
+
 # ---------------------------------------------------------------- factories
 
 

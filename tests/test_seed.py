@@ -20,7 +20,7 @@ from judging.auth.models import User
 from judging.auth.passwords import verify_password
 from judging.common.enums import ConflictStatus, Role, SheetState, StageState
 from judging.contests.models import AwardTier, Contest, Criterion, SpecialAward, Stage
-from judging.entries.models import Entry
+from judging.entries.models import Entry, Participation
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
 from judging.scoring.models import Score, ScoreSheet
@@ -163,8 +163,19 @@ def test_entries_judges_and_accounts(demo):
         assert verify_password(user.password_hash, password)
 
 
+def _participations_by_stage(contest) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for stage_id, entry_id in db.session.execute(
+        sa.select(Participation.stage_id, Participation.entry_id)
+        .join(Entry, Entry.id == Participation.entry_id)
+        .where(Entry.contest_id == contest.id)
+    ):
+        found.setdefault(stage_id, []).append(entry_id)
+    return found
+
+
 def test_progress_and_student_teams(demo):
-    """24 + 20 semi-finalists with 20 student teams, 12 + 10 finalists, advanced_stage set."""
+    """24 + 20 semi-finalists with 20 student teams, 12 + 10 finalists, participation set."""
     contest = _contest()
     semi, final = contest.stage("semi"), contest.stage("final")
     in_semi, in_final = _taking_part(semi), _taking_part(final)
@@ -179,9 +190,10 @@ def test_progress_and_student_teams(demo):
     assert demo["finalists"] == {"angel": 12, "growth": 10}
     assert sum(entries[i].is_student_team for i in in_semi) == 20 == demo["semi_student_teams"]
     assert any(e.is_student_team and e.id not in in_semi for e in entries.values())
-    for entry in entries.values():
-        expected = final.id if entry.id in in_final else semi.id if entry.id in in_semi else None
-        assert entry.advanced_stage_id == expected
+    # Recorded per stage: every finalist was advanced into the semi-final and the final.
+    advanced = {stage_id: set(ids) for stage_id, ids in _participations_by_stage(contest).items()}
+    assert advanced[semi.id] == in_semi and advanced[final.id] == in_final
+    assert contest.stages[0].id not in advanced
     titles = {entries[i].title for i in in_final}
     assert {HTPO, ZKHY} <= titles
 

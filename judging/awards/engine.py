@@ -65,6 +65,7 @@ __all__ = [
     "prize_rows",
     "prize_totals",
     "propose_advancement",
+    "public_changes",
     "snapshot_payload",
 ]
 
@@ -524,13 +525,17 @@ def snapshot_payload(
     advancement: Mapping[str, AdvancementProposal] | None = None,
     tiers: Mapping[str, TierAllocation] | None = None,
     specials: Iterable[SpecialAwardRow] = (),
+    parts: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Freeze results as a JSON-ready dict: the rules used, and per entry its outcome.
 
     ``standings``, ``advancement`` and ``tiers`` are keyed by group code. Each entry (by
     id, as a string) records code, group, rank, score, tie flag, whether it advances
-    (None when the group has no advancement), tier, special awards and total prize.
+    (None when the group has no advancement), tier, special awards and total prize; on a
+    stage ranked on combined scores (Rule 3) also ``parts``, each weighted stage's part
+    from ``parts`` (entry id → [{"stage", "weight", "score", "part"}]).
     """
+    parts = parts or {}
     advancement = advancement or {}
     tiers = tiers or {}
     specials = list(specials)
@@ -556,6 +561,8 @@ def snapshot_payload(
                 "specials": [],
                 "prize": award.prize if award is not None else _MONEY_ZERO,
             }
+            if s.entry_id in parts:
+                entries[str(s.entry_id)]["parts"] = [dict(p) for p in parts[s.entry_id]]
     for row in sorted(specials, key=lambda r: (r.entry_id, r.award_id)):
         record = entries.setdefault(
             str(row.entry_id),
@@ -640,7 +647,7 @@ class SnapshotDiff:
 
 
 #: The outcome fields of a snapshot entry a diff compares, in display order.
-DIFF_FIELDS = ("rank", "score", "tied", "advanced", "tier", "specials", "prize")
+DIFF_FIELDS = ("rank", "score", "tied", "advanced", "tier", "specials", "prize", "parts")
 
 
 def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any]) -> SnapshotDiff:
@@ -670,6 +677,35 @@ def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any]) -> SnapshotDi
         if old_rules.get(name) != new_rules.get(name)
     )
     return SnapshotDiff(tuple(changes), rules)
+
+
+#: The outcome fields the public sees, compared for a correction notice (成绩更正).
+PUBLIC_FIELDS = ("rank", "score", "advanced", "tier", "specials", "prize", "parts")
+
+
+def public_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What the public sees change between two snapshots, one item per entry and field:
+    ``{"entry", "code", "group", "field", "old", "new"}`` (a republished stage's correction
+    notice). Values are the snapshots' canonical JSON values (scores as text)."""
+    old_entries = _canonical(old).get("entries", {})
+    new_entries = _canonical(new).get("entries", {})
+    items = []
+    for change in diff_snapshots(old, new).entries:
+        key = str(change.entry_id)
+        group = (new_entries.get(key) or old_entries.get(key) or {}).get("group")
+        items.extend(
+            {
+                "entry": change.entry_id,
+                "code": change.code,
+                "group": group,
+                "field": c.field,
+                "old": c.old,
+                "new": c.new,
+            }
+            for c in change.changes
+            if c.field in PUBLIC_FIELDS
+        )
+    return items
 
 
 def _fields(before: Mapping | None, after: Mapping | None) -> tuple[FieldChange, ...]:

@@ -26,7 +26,12 @@ from judging.awards.engine import (
 from judging.awards.models import ResultSnapshot
 from judging.common.enums import EntryStatus
 from judging.contests.models import AwardTier, Contest, Group, SpecialAward, Stage
-from judging.contests.standings import GroupStandings, data_version, group_standings
+from judging.contests.standings import (
+    GroupStandings,
+    data_version,
+    group_standings,
+    weighted_stages,
+)
 from judging.entries.models import Entry
 from judging.entries.queries import taking_part
 from judging.extensions import db
@@ -51,17 +56,13 @@ class StageResult:
     next_stage: Stage | None
     groups: list[GroupResult]
     version: tuple[int, str]
+    #: why stage weights are not applied (they do not sum to 1), or None
+    weight_error: str | None = None
 
     @property
     def has_tiers(self) -> bool:
         """Whether the stage gives tier awards."""
         return any(g.tiers is not None for g in self.groups)
-
-
-def next_stage_of(stage: Stage) -> Stage | None:
-    """The stage after this one, or None for the last."""
-    later = [s for s in stage.contest.stages if s.position > stage.position]
-    return min(later, key=lambda s: s.position) if later else None
 
 
 def tier_inputs(stage: Stage, group: Group) -> list[TierInput]:
@@ -77,7 +78,7 @@ def tier_inputs(stage: Stage, group: Group) -> list[TierInput]:
 def stage_result(stage: Stage) -> StageResult:
     """Standings and proposals of every group of a stage."""
     version = data_version(stage.contest_id)
-    nxt = next_stage_of(stage)
+    nxt = stage.next_stage
     groups = []
     for group in stage.contest.groups:
         standings = group_standings(stage, group, version=version)
@@ -92,7 +93,8 @@ def stage_result(stage: Stage) -> StageResult:
         tiers = tier_inputs(stage, group)
         allocation = allocate_tiers(standings.rows, tiers, group_code=group.code) if tiers else None
         groups.append(GroupResult(group, standings, quota, advancement, allocation))
-    return StageResult(stage, nxt, groups, version)
+    _weighted, problem = weighted_stages(stage.contest)
+    return StageResult(stage, nxt, groups, version, problem)
 
 
 def reached_stages(contest: Contest) -> dict[int, frozenset[str]]:
@@ -156,6 +158,7 @@ def awards_result(contest: Contest) -> AwardsResult:
 def rules_of(result: StageResult, specials: list[SpecialAwardRow] | None = None) -> dict:
     """The rules and parameters a stage's results were computed with, for a snapshot."""
     stage = result.stage
+    weights = result.groups[0].standings.weights if result.groups else ()
     rules = {
         "stage": stage.code,
         "rule": str(stage.rule),
@@ -170,6 +173,8 @@ def rules_of(result: StageResult, specials: list[SpecialAwardRow] | None = None)
             for g in result.groups
         },
     }
+    if weights:
+        rules["weights"] = {code: weight for code, _name, weight in weights}
     if specials is not None:
         rules["special_awards"] = sorted({s.name for s in specials})
     return rules
@@ -184,6 +189,14 @@ def live_payload(result: StageResult, *, with_specials: bool) -> dict:
         advancement={g.group.code: g.advancement for g in result.groups if g.advancement},
         tiers={g.group.code: g.tiers for g in result.groups if g.tiers},
         specials=specials,
+        parts={
+            entry_id: [
+                {"stage": p.code, "weight": p.weight, "score": p.score, "part": p.value}
+                for p in entry_parts
+            ]
+            for g in result.groups
+            for entry_id, entry_parts in g.standings.parts.items()
+        },
     )
 
 
@@ -202,5 +215,6 @@ def snapshot_difference(result: StageResult):
     snapshot = latest_snapshot(result.stage)
     if snapshot is None:
         return None, None
-    live = live_payload(result, with_specials=result.has_tiers)
+    # Compared like with like: special awards are frozen with awards only.
+    live = live_payload(result, with_specials="special_awards" in (snapshot.rules or {}))
     return snapshot, diff_snapshots(snapshot.payload, live)

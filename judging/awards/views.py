@@ -1,19 +1,47 @@
-"""The organizer's results pages: standings with reasons, proposals, confirmation, snapshots."""
+"""The organizer's results pages: standings with reasons, proposals, and the results
+workflow's confirmation steps (state changes, confirming advancement, awards or results).
+
+Every change has a page that says what will happen (``judging.awards.workflow``'s plan)
+before the organizer confirms it; the POST plans again and refuses what the plan refuses.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import Length
 
-from judging.awards import services
+from judging.awards import workflow
 from judging.awards.queries import snapshot_difference, stage_result
 from judging.common.decorators import organizer_required
+from judging.common.enums import StageState
 from judging.common.forms import BaseForm
 from judging.contests.queries import contest_or_404
 from judging.extensions import db
 
 bp = Blueprint("results", __name__, url_prefix="/contests/<slug>/stages/<code>")
+
+
+class StateForm(BaseForm):
+    """Confirming a state change; a reason when it goes back."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=workflow.MAX_REASON)])
+
+
+class ConfirmForm(BaseForm):
+    """Confirming results: an override reason when the stage is incomplete, a cascade
+    reason when the change reaches later stages, and what the organizer reviewed."""
+
+    override_reason = TextAreaField(
+        _l("Reason for confirming anyway"), validators=[Length(max=workflow.MAX_REASON)]
+    )
+    cascade_reason = TextAreaField(
+        _l("Reason for changing later stages"), validators=[Length(max=workflow.MAX_REASON)]
+    )
+    fingerprint = HiddenField()
 
 
 def _stage(slug: str, code: str):
@@ -38,39 +66,89 @@ def results(slug: str, code: str):
         result=result,
         snapshot=snapshot,
         diff=diff,
-        form=BaseForm(),
+        publication=workflow.current_publication(stage),
+        readiness=workflow.readiness(stage),
+        transitions=workflow.TRANSITIONS,
     )
 
 
-def _confirm(slug: str, code: str, confirm, done: str):
-    """Run a confirmation service on the live results; commit once, or say why not."""
-    _contest, stage = _stage(slug, code)
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    try:
-        snapshot = confirm(result=stage_result(stage), user=current_user)
-    except services.ResultsError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-    else:
-        db.session.commit()
-        flash(done % {"hash": snapshot.content_hash[:12]}, "success")
-    return redirect(url_for("results.results", slug=slug, code=code))
-
-
-@bp.route("/advance", methods=["POST"])
+@bp.route("/state/<target>", methods=["GET", "POST"])
 @organizer_required
-def advance(slug: str, code: str):
-    """Confirm the advancement proposal: entries move into the next stage."""
-    return _confirm(
-        slug, code, services.confirm_advancement, _("Advancement confirmed and frozen (%(hash)s).")
+def stage_state(slug: str, code: str, target: str):
+    """Open, close, publish, or take a stage back: what will happen, then the change."""
+    contest, stage = _stage(slug, code)
+    if target not in {s.value for s in StageState}:
+        abort(404)
+    form = StateForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            plan = workflow.change_state(
+                stage=stage, target=target, reason=form.reason.data, user=current_user
+            )
+        except workflow.WorkflowError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+            if err.field:
+                form[err.field].errors = [str(err)]
+            status = 400
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(stage)s is now: %(state)s.",
+                    stage=stage.name,
+                    state=StageState(plan.target).title,
+                ),
+                "success",
+            )
+            return redirect(url_for("contests.overview", slug=slug))
+    plan = workflow.plan_transition(stage, target)
+    return (
+        render_template("awards/state.html", contest=contest, stage=stage, plan=plan, form=form),
+        status,
     )
 
 
-@bp.route("/awards", methods=["POST"])
+@bp.route("/confirm/<kind>", methods=["GET", "POST"])
 @organizer_required
-def awards(slug: str, code: str):
-    """Confirm the award proposal: tier and special awards are written and frozen."""
-    return _confirm(
-        slug, code, services.confirm_awards, _("Awards confirmed and frozen (%(hash)s).")
+def confirm(slug: str, code: str, kind: str):
+    """Confirm the stage's advancement, awards or results: what will happen, then freeze."""
+    contest, stage = _stage(slug, code)
+    if kind not in workflow.CONFIRM_KINDS:
+        abort(404)
+    form = ConfirmForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            snapshot = workflow.confirm(
+                stage=stage,
+                kind=kind,
+                user=current_user,
+                override_reason=form.override_reason.data,
+                cascade_reason=form.cascade_reason.data,
+                fingerprint=form.fingerprint.data or "",
+            )
+        except workflow.WorkflowError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+            if err.field:
+                form[err.field].errors = [str(err)]
+            status = 400
+        else:
+            db.session.commit()
+            flash(
+                _("Confirmed and frozen (%(hash)s).", hash=snapshot.content_hash[:12]),
+                "success",
+            )
+            return redirect(url_for("results.results", slug=slug, code=code))
+    plan = workflow.plan_confirmation(stage, kind)
+    form.fingerprint.data = plan.fingerprint
+    return (
+        render_template("awards/confirm.html", contest=contest, stage=stage, plan=plan, form=form),
+        status,
     )

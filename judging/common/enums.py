@@ -71,6 +71,13 @@ class EntryStatus(TitledEnum):
     DISQUALIFIED = "disqualified", _l("Disqualified")
 
 
+class ParticipationSource(TitledEnum):
+    """How an entry came to take part in a stage."""
+
+    ADVANCED = "advanced", _l("Advanced by the organizer")
+    IMPORTED = "imported", _l("Imported")
+
+
 class SheetState(TitledEnum):
     """A score sheet is a draft until the judge submits it."""
 

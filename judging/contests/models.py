@@ -150,6 +150,18 @@ class Stage(db.Model):
         """Whether the public may see this stage's results."""
         return self.state == StageState.PUBLISHED
 
+    @property
+    def next_stage(self) -> Stage | None:
+        """The stage after this one in the contest, or None for the last."""
+        later = [s for s in self.contest.stages if s.position > self.position]
+        return min(later, key=lambda s: s.position) if later else None
+
+    @property
+    def previous_stage(self) -> Stage | None:
+        """The stage before this one in the contest, or None for the first."""
+        earlier = [s for s in self.contest.stages if s.position < self.position]
+        return max(earlier, key=lambda s: s.position) if earlier else None
+
     def quota_for(self, group: Group) -> int | None:
         """How many entries of group advance from this stage: its own quota, else the stage's."""
         for quota in self.quotas:

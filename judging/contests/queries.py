@@ -11,13 +11,15 @@ from judging.contests.models import Contest, Group, Stage
 from judging.entries.models import Entry
 from judging.entries.queries import taking_part
 from judging.extensions import db
-from judging.judges.models import Assignment, Conflict, Judge
-from judging.scoring.models import ScoreSheet
+from judging.judges.models import Conflict, Judge
+from judging.judges.queries import needed_sheets
 
 
 @dataclass
 class StageGroupCounts:
-    """How far one stage has got for one group."""
+    """How far one stage has got for one group: ``assignments`` counts the sheets needed
+    (``needed_sheets``: competing entries, binding conflicts excluded), ``submitted`` and
+    ``drafts`` those of them written so far."""
 
     entries: int = 0
     assignments: int = 0
@@ -112,17 +114,11 @@ def contest_overview(contest: Contest) -> ContestOverview:
             .group_by(Conflict.status)
         ).all()
     )
-    assigned = db.session.execute(
-        sa.select(Assignment.stage_id, Entry.group_id, sa.func.count())
-        .join(Entry, Entry.id == Assignment.entry_id)
-        .where(Entry.contest_id == contest.id)
-        .group_by(Assignment.stage_id, Entry.group_id)
-    ).all()
+    need = needed_sheets(Entry.contest_id == contest.id)
     sheets = db.session.execute(
-        sa.select(ScoreSheet.stage_id, Entry.group_id, ScoreSheet.state, sa.func.count())
-        .join(Entry, Entry.id == ScoreSheet.entry_id)
-        .where(Entry.contest_id == contest.id)
-        .group_by(ScoreSheet.stage_id, Entry.group_id, ScoreSheet.state)
+        sa.select(need.c.stage_id, need.c.group_id, need.c.state, sa.func.count()).group_by(
+            need.c.stage_id, need.c.group_id, need.c.state
+        )
     ).all()
     entry_counts = _stage_entry_counts(contest)
 
@@ -135,14 +131,13 @@ def contest_overview(contest: Contest) -> ContestOverview:
             )
         summaries.append(summary)
     by_id = {s.stage.id: s for s in summaries}
-    for stage_id, group_id, n in assigned:
-        by_id[stage_id].by_group[group_id].assignments = n
     for stage_id, group_id, state, n in sheets:
         counts = by_id[stage_id].by_group[group_id]
+        counts.assignments += n
         if state == SheetState.SUBMITTED:
-            counts.submitted = n
-        else:
-            counts.drafts = n
+            counts.submitted += n
+        elif state == SheetState.DRAFT:
+            counts.drafts += n
 
     return ContestOverview(
         contest=contest,

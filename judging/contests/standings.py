@@ -37,7 +37,13 @@ from judging.judges.models import Conflict, Judge
 from judging.judges.queries import binding_conflict_exists
 from judging.ranking import EXACT, RuleParams, Standing, round_score
 from judging.ranking.aggregation import zscore_exact
-from judging.ranking.standings import gc_paused, rank_totals
+from judging.ranking.standings import (
+    combine_stages,
+    gc_paused,
+    rank_combined,
+    rank_totals,
+    separate,
+)
 from judging.scoring.models import Score, ScoreSheet
 
 
@@ -49,6 +55,18 @@ class EntryFacts(NamedTuple):
     title: str
     organization: str
     is_student_team: bool
+
+
+@dataclass(frozen=True)
+class StagePart:
+    """One weighted stage's part of an entry's combined score (Rule 3): its official score
+    and weight, and their product (exact), or None parts when the stage has no score."""
+
+    code: str
+    name: str
+    weight: Decimal
+    score: Decimal | None
+    value: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -70,11 +88,33 @@ class GroupStandings:
     criterion_ids: tuple[int, ...] = ()
     #: whether the contest had binding conflicts (the counted sheets were filtered)
     conflicts: bool = False
+    #: when the stage ranks on combined scores (Rule 3): (code, name, weight) of every
+    #: weighted stage, and each entry's parts; the rows' scores are then the combined ones
+    weights: tuple[tuple[str, str, Decimal], ...] = ()
+    parts: dict[int, tuple[StagePart, ...]] = field(default_factory=dict, repr=False)
+    stage_code: str = ""
     _lazy: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def stage_score(self, standing: Standing) -> Decimal | None:
+        """The entry's own official score in this stage (its score, unless combined)."""
+        if not self.weights:
+            return standing.score
+        for part in self.parts.get(standing.entry_id, ()):
+            if part.code == self.stage_code:
+                return part.score
+        return None
 
     def facts(self, standing: Standing) -> EntryFacts:
         """The entry behind a standing."""
         return self.entries[standing.entry_id]
+
+    def separation(self, upper: Standing, lower: Standing) -> tuple:
+        """How two of these standings compare at their first differing step (``separate``),
+        on their own stage scores when the rows carry combined ones."""
+        if self.weights:
+            upper = upper._replace(score=self.stage_score(upper))
+            lower = lower._replace(score=self.stage_score(lower))
+        return separate(upper, lower)
 
     def zscore(self, standing: Standing) -> Decimal | None:
         """The entry's judge-normalised score (Rule 2's z-score), rounded half-up."""
@@ -203,11 +243,6 @@ def _rubric_ids(stage_id: int, group_id: int) -> list[tuple[int, str]]:
             .order_by(Criterion.position)
         )
     )
-
-
-def _previous_stage(stage: Stage) -> Stage | None:
-    earlier = [s for s in stage.contest.stages if s.position < stage.position]
-    return max(earlier, key=lambda s: s.position) if earlier else None
 
 
 def _has_binding_conflicts(contest_id: int) -> bool:
@@ -422,10 +457,13 @@ def group_standings(
     rows: list[Standing] = []
     judges: dict[int, str] = {}
     conflicts = False
+    weights: tuple = ()
+    parts: dict = {}
     if criterion_ids:
         with gc_paused():  # a large stage reads and makes many acyclic tuples
             facts, counted, rows = _compute(stage, group, criterion_ids, version)
         conflicts = counted.conflicts
+        rows, weights, parts = _combine(stage, group, rows, version)
         judge_ids = {judge_id for row in rows for judge_id in row.judge_ids}
         if judge_ids:
             named = plain_rows(
@@ -443,9 +481,68 @@ def group_standings(
         judges=judges,
         criterion_ids=criterion_ids,
         conflicts=conflicts,
+        weights=weights,
+        parts=parts,
+        stage_code=stage.code,
     )
     _cache.put(key, result)
     return result
+
+
+def weighted_stages(contest: Contest) -> tuple[list[Stage], str | None]:
+    """The contest's weighted stages in order (Rule 3), and a problem in words when their
+    weights do not sum to exactly 1 (then no stage ranks on combined scores)."""
+    weighted = [s for s in contest.stages if s.weight is not None]
+    if not weighted:
+        return [], None
+    total = sum((Decimal(s.weight) for s in weighted), Decimal(0))
+    if total != 1:
+        from flask_babel import gettext as _
+
+        return weighted, _(
+            "The stage weights sum to %(total)s, not 1: no stage ranks on combined scores "
+            "until they are corrected.",
+            total=total.normalize(),
+        )
+    return weighted, None
+
+
+def _combine(
+    stage: Stage, group: Group, rows: list[Standing], version: tuple[int, str]
+) -> tuple[list[Standing], tuple, dict]:
+    """Rank on combined scores when ``stage`` is the last weighted stage (Rule 3)."""
+    weighted, problem = weighted_stages(stage.contest)
+    if problem or not weighted or weighted[-1].id != stage.id:
+        return rows, (), {}
+    scores = {}
+    for other in weighted:
+        if other.id == stage.id:
+            scores[other.code] = {row.entry_id: row.score for row in rows}
+        else:
+            before = group_standings(other, group, version=version)
+            scores[other.code] = {row.entry_id: before.stage_score(row) for row in before.rows}
+    weights = {s.code: Decimal(s.weight) for s in weighted}
+    combined = combine_stages(scores, weights)
+    parts = {}
+    with localcontext(EXACT):
+        for row in rows:
+            parts[row.entry_id] = tuple(
+                StagePart(
+                    s.code,
+                    s.name,
+                    weights[s.code],
+                    scores[s.code].get(row.entry_id),
+                    None
+                    if scores[s.code].get(row.entry_id) is None
+                    else (weights[s.code] * scores[s.code][row.entry_id]).normalize(),
+                )
+                for s in weighted
+            )
+    return (
+        rank_combined(rows, combined),
+        tuple((s.code, s.name, weights[s.code]) for s in weighted),
+        parts,
+    )
 
 
 def _compute(
@@ -457,7 +554,7 @@ def _compute(
     rows = rank_counted(stage, criterion_ids, facts, counted)
     if any(row.tied for row in rows):
         # Step (c) of the tie-break needs the previous stage's scores: only then read them.
-        previous = _previous_stage(stage)
+        previous = stage.previous_stage
         if previous is not None:
             before = group_standings(previous, group, version=version)
             scores = {r.entry_id: r.score for r in before.rows if r.score is not None}

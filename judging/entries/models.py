@@ -1,4 +1,4 @@
-"""The Entry model."""
+"""The Entry model, and Participation: which entries took part in which stage."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from judging.common.enums import EntryStatus
+from judging.common.enums import EntryStatus, ParticipationSource
 from judging.common.models import UTCDateTime, enum_type, utcnow
 from judging.extensions import db
 
@@ -36,16 +36,11 @@ class Entry(db.Model):
     status: Mapped[EntryStatus] = mapped_column(
         enum_type(EntryStatus), default=EntryStatus.REGISTERED
     )
-    # The latest stage the organizer advanced this entry into; None while only registered.
-    advanced_stage_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("stages.id", ondelete="SET NULL")
-    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contest: Mapped[Contest] = relationship(back_populates="entries")
     group: Mapped[Group] = relationship()
     field: Mapped[Field | None] = relationship()
-    advanced_stage: Mapped[Stage | None] = relationship()
 
     __table_args__ = (
         sa.UniqueConstraint("contest_id", "code"),
@@ -59,3 +54,31 @@ class Entry(db.Model):
 
     def __repr__(self) -> str:
         return f"<Entry {self.code}>"
+
+
+class Participation(db.Model):
+    """An entry advanced into a stage (晋级): one row per (entry, stage) it was moved into.
+
+    Recorded per stage, so confirming one stage's advancement writes only the next
+    stage's rows and never touches who took part in any later stage. An entry also takes
+    part in a stage where it has an assignment or a score sheet
+    (``judging.entries.queries.takes_part``).
+    """
+
+    __tablename__ = "participations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(sa.ForeignKey("stages.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entries.id", ondelete="CASCADE"))
+    source: Mapped[ParticipationSource] = mapped_column(
+        enum_type(ParticipationSource), default=ParticipationSource.ADVANCED
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    stage: Mapped[Stage] = relationship()
+    entry: Mapped[Entry] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("stage_id", "entry_id"),
+        sa.Index("ix_participations_entry", "entry_id"),
+    )

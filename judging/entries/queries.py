@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from judging.contests.models import Stage
-from judging.entries.models import Entry
+from judging.entries.models import Entry, Participation
+from judging.extensions import db
 from judging.judges.models import Assignment
 from judging.scoring.models import ScoreSheet
 
@@ -14,49 +14,61 @@ from judging.scoring.models import ScoreSheet
 def takes_part(stage: Stage) -> sa.ColumnElement[bool]:
     """SQL condition on ``Entry``: the entry takes part in (has reached) ``stage``.
 
-    The same rule as ``taking_part`` (advanced into this or a later stage, or assigned or
-    scored here), as index probes per entry: cheaper than the union when one group's
-    entries are listed.
+    The same rule as ``taking_part`` (advanced into the stage, or assigned or scored
+    there), as index probes per entry: cheaper than the union when one group's entries
+    are listed.
     """
-    later = sa.select(Stage.id).where(
-        Stage.contest_id == stage.contest_id, Stage.position >= stage.position
-    )
     return sa.or_(
         sa.exists().where(Assignment.stage_id == stage.id, Assignment.entry_id == Entry.id),
         sa.exists().where(ScoreSheet.stage_id == stage.id, ScoreSheet.entry_id == Entry.id),
-        Entry.advanced_stage_id.in_(later),
+        sa.exists().where(Participation.stage_id == stage.id, Participation.entry_id == Entry.id),
     )
 
 
 def taking_part(contest_id: int, stage_id: int | None = None) -> sa.Subquery:
     """(stage_id, entry_id) for every entry taking part in a stage of the contest.
 
-    An entry takes part in (has *reached*) a stage when it was advanced into it or a
-    later stage, or has an assignment or a score sheet there (SPEC, Rule 6). With
-    ``stage_id``, only that stage. Assignments and sheets are filtered by their stage,
-    so the (stage_id, entry_id) indexes serve every arm of the union.
+    An entry takes part in (has *reached*) a stage when it was advanced into it (a
+    ``Participation`` row, written per stage by confirming the previous stage's
+    advancement, by an import or by the demo loader), or has an assignment or a score
+    sheet there (SPEC, Rule 6). With ``stage_id``, only that stage. Every arm is filtered
+    by its stage, so the (stage_id, entry_id) indexes serve the whole union.
     """
     if stage_id is None:
         stages = sa.select(Stage.id).where(Stage.contest_id == contest_id).scalar_subquery()
         assigned = Assignment.stage_id.in_(stages)
         scored = ScoreSheet.stage_id.in_(stages)
+        advanced = Participation.stage_id.in_(stages)
     else:
         assigned = Assignment.stage_id == stage_id
         scored = ScoreSheet.stage_id == stage_id
-    advanced_to = aliased(Stage)
-    advanced = (
-        sa.select(Stage.id.label("stage_id"), Entry.id.label("entry_id"))
-        .join(advanced_to, advanced_to.id == Entry.advanced_stage_id)
-        .join(
-            Stage,
-            sa.and_(Stage.contest_id == Entry.contest_id, Stage.position <= advanced_to.position),
-        )
-        .where(Entry.contest_id == contest_id)
-    )
-    if stage_id is not None:
-        advanced = advanced.where(Stage.id == stage_id)
+        advanced = Participation.stage_id == stage_id
     return sa.union(
         sa.select(Assignment.stage_id, Assignment.entry_id).where(assigned),
         sa.select(ScoreSheet.stage_id, ScoreSheet.entry_id).where(scored),
-        advanced,
+        sa.select(Participation.stage_id, Participation.entry_id).where(advanced),
     ).subquery()
+
+
+def advanced_into(stage: Stage) -> set[int]:
+    """The ids of the entries recorded as advanced into ``stage``."""
+    return set(
+        db.session.scalars(
+            sa.select(Participation.entry_id).where(Participation.stage_id == stage.id)
+        )
+    )
+
+
+def furthest_advanced(contest_id: int) -> dict[int, int]:
+    """Entry id → the id of the furthest stage (by position) it was recorded as advanced
+    into; entries only registered are absent (the workbook's 晋级至 column)."""
+    rows = db.session.execute(
+        sa.select(Participation.entry_id, Stage.id, Stage.position)
+        .join(Stage, Stage.id == Participation.stage_id)
+        .where(Stage.contest_id == contest_id)
+    )
+    best: dict[int, tuple[int, int]] = {}
+    for entry_id, stage_id, position in rows:
+        if entry_id not in best or position > best[entry_id][0]:
+            best[entry_id] = (position, stage_id)
+    return {entry_id: stage_id for entry_id, (_, stage_id) in best.items()}

@@ -23,6 +23,7 @@ from judging.contests.models import (
     Stage,
 )
 from judging.entries.models import Entry
+from judging.entries.queries import furthest_advanced
 from judging.exports.reports import local_time
 from judging.exports.workbook import INTEGER, MONEY, POINTS, Sheet
 from judging.extensions import db
@@ -208,11 +209,13 @@ def entries_sheet(contest: Contest, *, lang: str, groups, stages, fields) -> She
             Entry.email,
             Entry.summary,
             Entry.status,
-            Entry.advanced_stage_id,
+            Entry.id,
         )
         .where(Entry.contest_id == contest.id)
         .order_by(Entry.code)
     )
+
+    furthest = furthest_advanced(contest.id)
 
     def rows():
         for e in db.session.execute(query).yield_per(5000):
@@ -228,7 +231,7 @@ def entries_sheet(contest: Contest, *, lang: str, groups, stages, fields) -> She
                 e.email,
                 e.summary,
                 statuses[e.status],
-                stages.get(e.advanced_stage_id),
+                stages.get(furthest.get(e.id)),
             ]
 
     return Sheet(

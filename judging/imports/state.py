@@ -29,6 +29,7 @@ from judging.contests.models import (
     Stage,
 )
 from judging.entries.models import Entry
+from judging.entries.queries import furthest_advanced
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
 from judging.scoring.models import Score, ScoreSheet
@@ -159,6 +160,7 @@ class Existing:
                 "prize": exact(special.prize),
             }
             state.ids["special_awards"][special.name] = special.id
+        furthest = furthest_advanced(cid)
         for row in session.execute(
             sa.select(
                 Entry.id,
@@ -173,7 +175,6 @@ class Existing:
                 Entry.email,
                 Entry.summary,
                 Entry.status,
-                Entry.advanced_stage_id,
             ).where(Entry.contest_id == cid)
         ):
             state.records["entries"][row.code] = {
@@ -187,7 +188,7 @@ class Existing:
                 "email": row.email,
                 "summary": row.summary,
                 "status": row.status,
-                "advanced_to": stages.get(row.advanced_stage_id, ""),
+                "advanced_to": stages.get(furthest.get(row.id), ""),
             }
             state.ids["entries"][row.code] = row.id
         expertise = defaultdict(list)

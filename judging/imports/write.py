@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from judging.auth.models import User
 from judging.common.audit import record
-from judging.common.enums import ConflictStatus, Role, SheetState
+from judging.common.enums import ConflictStatus, ParticipationSource, Role, SheetState
 from judging.common.models import utcnow
 from judging.contests.models import (
     AdvanceQuota,
@@ -27,6 +27,7 @@ from judging.contests.models import (
     Stage,
 )
 from judging.entries.models import Entry
+from judging.entries.services import record_reached
 from judging.extensions import db
 from judging.imports.state import Existing
 from judging.imports.validate import Plan
@@ -133,9 +134,7 @@ class Writer:
             if "field" in out:
                 field = out.pop("field")
                 out["field_id"] = self.ids["fields"][field] if field else None
-            if "advanced_to" in out:
-                stage = out.pop("advanced_to")
-                out["advanced_stage_id"] = self.ids["stages"][stage] if stage else None
+            out.pop("advanced_to", None)  # participations, written by ``entries``
         elif kind == "stages":
             if "advance" in out:
                 out["advance_quota"] = out.pop("advance")[0]
@@ -272,7 +271,8 @@ class Writer:
             db.session.execute(sa.insert(judge_fields), links)
 
     def entries(self, contest_id: int) -> None:
-        """Entries, their group, field and furthest stage."""
+        """Entries, their group, field and furthest stage (the stages they were advanced
+        into: every stage after the first up to the one the file names)."""
         self._simple(
             "entries",
             Entry,
@@ -283,6 +283,15 @@ class Writer:
                 **self._columns("entries", v),
             },
         )
+        furthest = {
+            self.ids["entries"][code]: self._position(values["advanced_to"])
+            if values["advanced_to"]
+            else None
+            for code, values, _ in self.items("entries")
+            if "advanced_to" in values
+        }
+        if furthest:
+            record_reached(contest_id, furthest, source=ParticipationSource.IMPORTED, replace=True)
 
     # -- links
 
@@ -403,30 +412,18 @@ class Writer:
             self.updated["sheets"] += 1
 
     def advance(self, contest_id: int) -> None:
-        """Entries taking part, through this import, in a stage later than the furthest one
-        they were advanced into move on to it (as the demo loader does), unless the file gave
-        their furthest stage itself."""
-        touched: dict[str, int] = {}
+        """Entries taking part, through this import, in a stage after the first have reached
+        every stage up to it (as the demo loader records), unless the file gave their
+        furthest stage itself."""
+        touched: dict[int, int] = {}
         for kind in ("assignments", "sheets"):
             for stage, _judge, entry in self.plan.create[kind]:
                 if entry in self.plan.explicit_advance:
                     continue
-                position = self._position(stage)
-                touched[entry] = max(touched.get(entry, 0), position)
-        if not touched:
-            return
-        positions = {code: self._position(code) for code in self.ids["stages"]}
-        first = min(positions.values())
-        by_position = {p: code for code, p in positions.items()}
-        for code, position in touched.items():
-            record = self.plan.create["entries"].get(code) or self.x.records["entries"][code]
-            current = record.get("advanced_to") or ""
-            if position > first and position > positions.get(current, first):
-                _update(
-                    Entry,
-                    self.ids["entries"][code],
-                    {"advanced_stage_id": self.ids["stages"][by_position[position]]},
-                )
+                entry_id = self.ids["entries"][entry]
+                touched[entry_id] = max(touched.get(entry_id, 0), self._position(stage))
+        if touched:
+            record_reached(contest_id, touched, source=ParticipationSource.IMPORTED)
 
     def _position(self, stage: str) -> int:
         record = self.plan.create["stages"].get(stage) or self.x.records["stages"][stage]

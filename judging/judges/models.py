@@ -111,6 +111,13 @@ class Conflict(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    #: when an organizer looked at a judge's declaration (None: new, shown as such)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    #: the organizer's note on the conflict
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     judge: Mapped[Judge] = relationship()
     entry: Mapped[Entry] = relationship()

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, abort, render_template, request
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from judging.common.audit import record
 from judging.common.decorators import judge_required, organizer_required
+from judging.common.enums import ConflictSource, ConflictStatus, StageState
 from judging.common.forms import BaseForm
 from judging.contests.queries import contest_or_404
+from judging.entries.models import Entry
 from judging.extensions import db
+from judging.judges import services
+from judging.judges.forms import (
+    AddConflictForm,
+    PairForm,
+    ReviewConflictForm,
+    WithdrawConflictForm,
+)
+from judging.judges.models import Conflict, Judge
 from judging.judges.queries import (
     contest_conflicts,
     contest_judges,
@@ -36,6 +48,13 @@ def home():
             (p, assigned_entries(judge, p.stage, state=state, group_id=group_id))
             for p in progress
             if p.stage.is_open
+        ]
+        # A closed stage shows only the sheets the organizer reopened, to be finished.
+        lists += [
+            (p, reopened)
+            for p in progress
+            if p.stage.state == StageState.CLOSED
+            and (reopened := [r for r in assigned_entries(judge, p.stage) if r.reopened])
         ]
         panels.append((judge, progress, lists))
     return render_template(
@@ -78,8 +97,227 @@ def cards(slug: str):
 @jury.route("/conflicts")
 @organizer_required
 def conflicts(slug: str):
-    """Every declared, set or proposed conflict of the contest."""
+    """Every conflict of the contest: judges' new declarations to review, same-organization
+    proposals to accept or dismiss, a form to add one, and every decision so far."""
     contest = contest_or_404(slug)
+    rows = contest_conflicts(contest.id)
     return render_template(
-        "judges/conflicts.html", contest=contest, conflicts=contest_conflicts(contest.id)
+        "judges/conflicts.html",
+        contest=contest,
+        conflicts=rows,
+        declarations=[
+            c
+            for c in rows
+            if c.source == ConflictSource.JUDGE
+            and c.status == ConflictStatus.BINDING
+            and c.reviewed_at is None
+        ],
+        proposals=services.organization_proposals(contest),
+        judges=contest_judges(contest.id),
+        add_form=AddConflictForm(),
+        pair_form=PairForm(),
+        withdraw_form=WithdrawConflictForm(),
+        review_form=ReviewConflictForm(),
     )
+
+
+def _back(slug: str):
+    return redirect(url_for("jury.conflicts", slug=slug))
+
+
+def _decide(slug: str, decide, done: str):
+    """Run a conflict decision; commit once, or roll back and say why."""
+    try:
+        decide()
+    except services.ConflictError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return _back(slug)
+
+
+def _judge_of(contest, judge_id: int) -> Judge:
+    judge = db.session.get(Judge, judge_id)
+    if judge is None or judge.contest_id != contest.id:
+        abort(404)
+    return judge
+
+
+def _confirm_first(contest, form, *, judge, entry, action: str, restores: bool):
+    """When a decision moves submitted sheets in or out of scores, a page listing them comes
+    first; None once the organizer has confirmed (or no sheet is affected)."""
+    effects = services.submitted_sheets(judge, entry)
+    if not effects or form.confirmed.data == "1":
+        return None
+    return render_template(
+        "judges/conflict_confirm.html",
+        contest=contest,
+        judge=judge,
+        entry=entry,
+        effects=effects,
+        form=form,
+        action=action,
+        restores=restores,
+    )
+
+
+@jury.route("/conflicts/add", methods=["POST"])
+@organizer_required
+def add_conflict(slug: str):
+    """Set a binding conflict between a judge and an entry, with a reason."""
+    contest = contest_or_404(slug)
+    form = AddConflictForm()
+    if not form.validate_on_submit():
+        for field_errors in (form.judge.errors, form.entry.errors, form.reason.errors):
+            for error in field_errors:
+                flash(error, "error")
+        if form.csrf_token.errors:
+            abort(400)
+        return _back(slug)
+    judge = _judge_of(contest, form.judge.data)
+    code = (form.entry.data or "").strip()
+    entry = db.session.scalar(
+        sa.select(Entry).where(Entry.contest_id == contest.id, Entry.code == code)
+    )
+    if entry is None:
+        flash(_("Entry code: no entry %(code)s in this contest.", code=code), "error")
+        return _back(slug)
+    page = _confirm_first(
+        contest,
+        form,
+        judge=judge,
+        entry=entry,
+        action=url_for("jury.add_conflict", slug=slug),
+        restores=False,
+    )
+    if page is not None:
+        return page
+
+    def decide():
+        services.bind_conflict(judge=judge, entry=entry, reason=form.reason.data, user=current_user)
+
+    return _decide(
+        slug, decide, _("%(judge)s now has a conflict with %(code)s.", judge=judge.name, code=code)
+    )
+
+
+def _pair(contest):
+    form = PairForm()
+    if not form.validate_on_submit():
+        abort(400)
+    judge = _judge_of(contest, form.judge.data)
+    entry = db.session.get(Entry, form.entry.data)
+    if entry is None or entry.contest_id != contest.id:
+        abort(404)
+    return form, judge, entry
+
+
+@jury.route("/conflicts/accept", methods=["POST"])
+@organizer_required
+def accept_proposal(slug: str):
+    """Accept a same-organization proposal: the conflict binds."""
+    contest = contest_or_404(slug)
+    form, judge, entry = _pair(contest)
+    page = _confirm_first(
+        contest,
+        form,
+        judge=judge,
+        entry=entry,
+        action=url_for("jury.accept_proposal", slug=slug),
+        restores=False,
+    )
+    if page is not None:
+        return page
+
+    def decide():
+        services.bind_conflict(
+            judge=judge,
+            entry=entry,
+            reason=form.reason.data or _("Same organization"),
+            user=current_user,
+            source=ConflictSource.SYSTEM,
+        )
+
+    return _decide(
+        slug,
+        decide,
+        _("%(judge)s now has a conflict with %(code)s.", judge=judge.name, code=entry.code),
+    )
+
+
+@jury.route("/conflicts/dismiss", methods=["POST"])
+@organizer_required
+def dismiss_proposal(slug: str):
+    """Dismiss a same-organization proposal: not a conflict."""
+    contest = contest_or_404(slug)
+    form, judge, entry = _pair(contest)
+
+    def decide():
+        services.dismiss_proposal(
+            judge=judge, entry=entry, user=current_user, note=form.reason.data or ""
+        )
+
+    return _decide(
+        slug,
+        decide,
+        _(
+            "Dismissed: %(judge)s and %(code)s are not a conflict.",
+            judge=judge.name,
+            code=entry.code,
+        ),
+    )
+
+
+def _conflict_of(contest, conflict_id: int) -> Conflict:
+    conflict = db.session.get(Conflict, conflict_id)
+    if conflict is None or conflict.entry.contest_id != contest.id:
+        abort(404)
+    return conflict
+
+
+@jury.route("/conflicts/<int:conflict_id>/withdraw", methods=["POST"])
+@organizer_required
+def withdraw_conflict(slug: str, conflict_id: int):
+    """Withdraw a binding conflict, with a reason (the judge's sheets count again)."""
+    contest = contest_or_404(slug)
+    conflict = _conflict_of(contest, conflict_id)
+    form = WithdrawConflictForm()
+    if not form.validate_on_submit():
+        abort(400)
+    page = _confirm_first(
+        contest,
+        form,
+        judge=conflict.judge,
+        entry=conflict.entry,
+        action=url_for("jury.withdraw_conflict", slug=slug, conflict_id=conflict.id),
+        restores=True,
+    )
+    if page is not None:
+        return page
+    names = {"judge": conflict.judge.name, "code": conflict.entry.code}
+
+    def decide():
+        services.withdraw_conflict(conflict=conflict, reason=form.reason.data, user=current_user)
+
+    return _decide(
+        slug, decide, _("Withdrawn: %(judge)s and %(code)s are no longer a conflict.", **names)
+    )
+
+
+@jury.route("/conflicts/<int:conflict_id>/review", methods=["POST"])
+@organizer_required
+def review_conflict(slug: str, conflict_id: int):
+    """Mark a judge's declaration as seen, with an optional note."""
+    contest = contest_or_404(slug)
+    conflict = _conflict_of(contest, conflict_id)
+    form = ReviewConflictForm()
+    if not form.validate_on_submit():
+        abort(400)
+    names = {"judge": conflict.judge.name, "code": conflict.entry.code}
+
+    def decide():
+        services.review_conflict(conflict=conflict, user=current_user, note=form.note.data)
+
+    return _decide(slug, decide, _("Confirmed: %(judge)s's conflict with %(code)s.", **names))

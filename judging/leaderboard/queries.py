@@ -28,10 +28,8 @@ from judging.entries.models import Entry
 from judging.entries.queries import taking_part
 from judging.extensions import db
 from judging.judges.models import Assignment, Judge
-from judging.judges.queries import binding_conflict_exists
+from judging.judges.queries import needed_sheets
 from judging.leaderboard.models import LivePhase, LiveState, Reveal
-from judging.ranking import round_score
-from judging.scoring.models import ScoreSheet
 
 LIVE_STATES = (StageState.OPEN, StageState.CLOSED)
 CENT = Decimal("0.01")
@@ -140,15 +138,14 @@ def _tier_awards(stage: Stage, group: Group) -> dict[int, list[dict]]:
     return awards
 
 
-def _special_awards(stage: Stage, entry_ids: list[int]) -> dict[int, list[dict]]:
-    """Confirmed special awards frozen with this stage's results, by entry."""
-    if not entry_ids:
-        return {}
+def _special_awards(stage: Stage, group: Group) -> dict[int, list[dict]]:
+    """Confirmed special awards frozen with this stage's results, by entry of the group."""
     rows = db.session.execute(
         sa.select(Award.entry_id, SpecialAward.name, Award.prize)
         .join(SpecialAward, SpecialAward.id == Award.special_award_id)
         .join(ResultSnapshot, ResultSnapshot.id == Award.snapshot_id)
-        .where(ResultSnapshot.stage_id == stage.id, Award.entry_id.in_(entry_ids))
+        .join(Entry, Entry.id == Award.entry_id)
+        .where(ResultSnapshot.stage_id == stage.id, Entry.group_id == group.id)
         .order_by(SpecialAward.name)
     )
     awards: dict[int, list[dict]] = defaultdict(list)
@@ -159,53 +156,140 @@ def _special_awards(stage: Stage, entry_ids: list[int]) -> dict[int, list[dict]]
     return awards
 
 
-def _advanced(stage: Stage, entry_ids: list[int]) -> tuple[Stage | None, set[int]]:
-    """The next stage and the entries the organizer advanced into it (or further)."""
-    later = [s for s in stage.contest.stages if s.position > stage.position]
-    if not later or not entry_ids:
+def _advanced(stage: Stage) -> tuple[Stage | None, set[int]]:
+    """The next stage and the entries that take part in it (advanced into it, or assigned
+    or scored there)."""
+    nxt = stage.next_stage
+    if nxt is None:
         return None, set()
-    nxt = min(later, key=lambda s: s.position)
-    advanced = db.session.scalars(
-        sa.select(Entry.id)
-        .join(Stage, Stage.id == Entry.advanced_stage_id)
-        .where(Entry.id.in_(entry_ids), Stage.position > stage.position)
-    )
-    return nxt, set(advanced)
+    part = taking_part(stage.contest_id, nxt.id)
+    return nxt, set(db.session.scalars(sa.select(part.c.entry_id)))
+
+
+def _live_rows(stage: Stage, group: Group, version) -> list[dict]:
+    """A group's standings from the live engine, as frozen rows (a published stage that
+    has no confirmed snapshot, as databases from before snapshots were published)."""
+    standings = group_standings(stage, group, version=version)
+    _nxt, advanced = _advanced(stage)
+    return [
+        {
+            "entry": row.entry_id,
+            "rank": row.rank,
+            "score": money_text(row.score),
+            "tied": row.tied,
+            "advanced": row.entry_id in advanced,
+            "parts": [
+                {
+                    "stage": p.code,
+                    "weight": str(p.weight),
+                    "score": money_text(p.score),
+                    "part": None if p.value is None else format(p.value, "f"),
+                }
+                for p in standings.parts.get(row.entry_id, ())
+            ]
+            or None,
+        }
+        for row in standings.rows
+    ]
+
+
+def _frozen_rows(payload: dict, group: Group) -> list[dict]:
+    """A group's rows of a confirmed snapshot, in rank order (fully tied entries by code,
+    as the engine lists them; entries without a rank last)."""
+    rows = [
+        {
+            "entry": int(key),
+            "rank": item.get("rank"),
+            "score": item.get("score"),
+            "tied": bool(item.get("tied")),
+            "advanced": item.get("advanced") is True,
+            "parts": item.get("parts"),
+            "code": item.get("code") or "",
+        }
+        for key, item in payload.get("entries", {}).items()
+        if item.get("group") == group.code and item.get("code") is not None
+    ]
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["code"]))
+    return rows
+
+
+def corrections(stage: Stage, group: Group | None = None) -> list[dict]:
+    """The stage's correction notices (成绩更正), oldest first: each republication whose
+    public results differ from the previous publication, with its date and the old and new
+    values (of one group's entries when ``group`` is given)."""
+    from judging.awards.models import Publication
+
+    notices = []
+    for publication in db.session.scalars(
+        sa.select(Publication)
+        .where(Publication.stage_id == stage.id, Publication.correction.is_not(None))
+        .order_by(Publication.id)
+    ):
+        changes = [
+            {"code": c["code"], "field": c["field"], "old": c["old"], "new": c["new"]}
+            for c in publication.correction or ()
+            if group is None or c.get("group") == group.code
+        ]
+        if changes:
+            notices.append({"date": iso(publication.published_at), "changes": changes})
+    return notices
 
 
 def leaderboard(contest: Contest, stage: Stage, group: Group, version) -> dict:
-    """A published stage's standings of one group, with award and advancement badges."""
-    standings = group_standings(stage, group, version=version)
-    ids = [row.entry_id for row in standings.rows]
-    tiers = _tier_awards(stage, group)
-    specials = _special_awards(stage, ids)
-    nxt, advanced = _advanced(stage, ids)
-    shared = defaultdict(int)
-    for row in standings.rows:
-        if row.rank is not None:
-            shared[row.rank] += 1
-    rows = []
-    for row in standings.rows:
-        facts = standings.facts(row)
-        awards = sorted(tiers.get(row.entry_id, []), key=lambda a: a["position"])
-        rows.append(
-            {
-                "rank": row.rank,
-                "shared_rank": row.rank is not None and shared[row.rank] > 1,
-                "code": facts.code,
-                "title": facts.title,
-                "organization": facts.organization,
-                "is_student_team": facts.is_student_team,
-                "score": money_text(row.score),
-                "awards": awards + specials.get(row.entry_id, []),
-                "advanced": row.entry_id in advanced,
-            }
+    """A published stage's standings of one group as published: the confirmed snapshot
+    the organizer published (frozen: later changes show only once republished, with a
+    correction notice), the entries' public facts, and award and advancement badges."""
+    from judging.awards.workflow import current_publication
+
+    publication = current_publication(stage)
+    snapshot = publication.snapshot if publication is not None else None
+    frozen = _frozen_rows(snapshot.payload, group) if snapshot is not None else None
+    rows_in = frozen if frozen is not None else _live_rows(stage, group, version)
+    facts = {
+        entry_id: (code, title, organization, bool(student))
+        for entry_id, code, title, organization, student in db.session.execute(
+            sa.select(
+                Entry.id, Entry.code, Entry.title, Entry.organization, Entry.is_student_team
+            ).where(Entry.contest_id == contest.id, Entry.group_id == group.id)
         )
+    }
+    tiers = _tier_awards(stage, group)
+    specials = _special_awards(stage, group)
+    nxt = stage.next_stage
+    shared = defaultdict(int)
+    for row in rows_in:
+        if row["rank"] is not None:
+            shared[row["rank"]] += 1
+    rows = []
+    for row in rows_in:
+        entry_id = row["entry"]
+        if entry_id not in facts:
+            continue
+        code, title, organization, student = facts[entry_id]
+        awards = sorted(tiers.get(entry_id, []), key=lambda a: a["position"])
+        item = {
+            "rank": row["rank"],
+            "shared_rank": row["rank"] is not None and shared[row["rank"]] > 1,
+            "code": code,
+            "title": title,
+            "organization": organization,
+            "is_student_team": student,
+            "score": row["score"],
+            "awards": awards + specials.get(entry_id, []),
+            "advanced": row["advanced"],
+        }
+        if row.get("parts"):
+            item["parts"] = row["parts"]
+        rows.append(item)
     return {
         "contest": _contest_dict(contest),
         "stage": stage_dict(stage),
         "group": _group_dict(group),
         "next_stage": {"code": nxt.code, "name": nxt.name} if nxt is not None else None,
+        "published_at": iso(publication.published_at) if publication is not None else None,
+        "weighted": any("parts" in r for r in rows),
+        "stage_names": {s.code: s.name for s in contest.stages},
+        "corrections": corrections(stage, group),
         "rows": rows,
     }
 
@@ -329,27 +413,13 @@ def live_state(stage: Stage) -> LiveState | None:
 
 
 def submission_counts(stage: Stage, entry_ids: list[int] | None = None) -> dict[int, tuple]:
-    """Per entry: (assigned non-conflicted judges, of them submitted), in one query."""
-    submitted = sa.func.count(ScoreSheet.id)
-    query = (
-        sa.select(Assignment.entry_id, sa.func.count(Assignment.id), submitted)
-        .outerjoin(
-            ScoreSheet,
-            sa.and_(
-                ScoreSheet.stage_id == Assignment.stage_id,
-                ScoreSheet.judge_id == Assignment.judge_id,
-                ScoreSheet.entry_id == Assignment.entry_id,
-                ScoreSheet.state == SheetState.SUBMITTED,
-            ),
-        )
-        .where(
-            Assignment.stage_id == stage.id,
-            ~binding_conflict_exists(Assignment.judge_id, Assignment.entry_id),
-        )
-        .group_by(Assignment.entry_id)
-    )
+    """Per entry: (sheets needed, of them submitted), in one query (``needed_sheets``)."""
+    conditions = [Assignment.stage_id == stage.id]
     if entry_ids is not None:
-        query = query.where(Assignment.entry_id.in_(entry_ids))
+        conditions.append(Assignment.entry_id.in_(entry_ids))
+    need = needed_sheets(*conditions)
+    submitted = sa.func.count().filter(need.c.state == SheetState.SUBMITTED)
+    query = sa.select(need.c.entry_id, sa.func.count(), submitted).group_by(need.c.entry_id)
     return {entry_id: (assigned, done) for entry_id, assigned, done in db.session.execute(query)}
 
 
@@ -363,23 +433,12 @@ class JudgeStatus:
 
 
 def judge_statuses(stage: Stage, entry: Entry) -> list[JudgeStatus]:
-    """The entry's assigned, non-conflicted judges in the stage and whether each submitted."""
+    """The judges whose sheets the entry needs in the stage (``needed_sheets``) and whether
+    each submitted."""
+    need = needed_sheets(Assignment.stage_id == stage.id, Assignment.entry_id == entry.id)
     rows = db.session.execute(
-        sa.select(Judge.id, Judge.name, ScoreSheet.state)
-        .join(Assignment, Assignment.judge_id == Judge.id)
-        .outerjoin(
-            ScoreSheet,
-            sa.and_(
-                ScoreSheet.stage_id == Assignment.stage_id,
-                ScoreSheet.judge_id == Assignment.judge_id,
-                ScoreSheet.entry_id == Assignment.entry_id,
-            ),
-        )
-        .where(
-            Assignment.stage_id == stage.id,
-            Assignment.entry_id == entry.id,
-            ~binding_conflict_exists(Assignment.judge_id, Assignment.entry_id),
-        )
+        sa.select(Judge.id, Judge.name, need.c.state)
+        .join(need, need.c.judge_id == Judge.id)
         .order_by(Judge.name, Judge.id)
     )
     return [
@@ -403,38 +462,67 @@ def reveal_dict(reveal: Reveal) -> dict:
     return {"score": money_text(reveal.score), "cut": cut, "totals": totals}
 
 
-def _mean(values: list[Decimal]) -> Decimal:
-    return sum(values, Decimal(0)) / len(values) if values else Decimal(0)
-
-
 def revealed_standings(stage: Stage, entries: dict[int, Entry], found: dict[int, Reveal]):
-    """Revealed entries per group code, ranked by revealed score (then the mean of all
-    sheets, Rule 4 a); equal on both share the rank. Provisional until published."""
-    by_group: dict[int, list[tuple]] = defaultdict(list)
-    for entry_id, reveal in found.items():
-        entry = entries.get(entry_id)
-        if entry is None:
-            continue
-        key = (reveal.score, round_score(_mean(reveal.total_values)))
-        by_group[entry.group_id].append((key, entry, reveal))
+    """Revealed entries per group code, ranked by the same engine as every other ranking
+    (Rules 2–4 with exact tie-breaks, and the stage weights when set): the group's
+    standings with only the revealed entries kept, in order. Ranks are competition ranks
+    among the revealed; an entry tied with the one above through every step shares its
+    rank. Where two neighbours share the rounded score, ``tiebreak`` names the step that
+    separated them. Provisional until published."""
     result = {}
     for group in stage.contest.groups:
-        rows = sorted(by_group.get(group.id, []), key=lambda r: (-r[0][0], -r[0][1], r[1].code))
-        ranked, previous, rank = [], None, 0
-        for i, (key, entry, reveal) in enumerate(rows, 1):
-            if key != previous:
-                rank, previous = i, key
+        standings = group_standings(stage, group)
+        shown = [
+            row
+            for row in standings.rows
+            if row.entry_id in found and row.entry_id in entries and row.rank is not None
+        ]
+        ranked = []
+        for index, row in enumerate(shown):
+            above = shown[index - 1] if index else None
+            rank = index + 1
+            tiebreak = None
+            if above is not None and above.score == row.score:
+                step, mine, theirs = standings.separation(above, row)
+                if step == "unresolved":
+                    rank = ranked[-1]["rank"]
+                tiebreak = {
+                    "step": step,
+                    "criterion": _criterion_name(standings.criteria, step),
+                    "above": money_text_exact(mine),
+                    "this": money_text_exact(theirs),
+                }
+            entry = entries[row.entry_id]
             ranked.append(
                 {
                     "rank": rank,
                     "code": entry.code,
                     "title": entry.title,
                     "organization": entry.organization,
-                    "score": money_text(reveal.score),
+                    "score": money_text(row.score),
+                    "tiebreak": tiebreak,
                 }
             )
         result[group.code] = ranked
     return result
+
+
+def _criterion_name(criteria: tuple[str, ...], step: str) -> str | None:
+    if step.startswith("criterion:"):
+        index = int(step.partition(":")[2])
+        return criteria[index] if index < len(criteria) else None
+    return None
+
+
+def money_text_exact(value: Decimal | None) -> str | None:
+    """A value with 2 decimals, or as many more (up to 6) as it carries (a mean of 85.125
+    is not 85.13 when it decides a tie)."""
+    if value is None:
+        return None
+    rounded = Decimal(value).quantize(CENT)
+    if rounded == value:
+        return str(rounded)
+    return format(Decimal(value).quantize(Decimal("0.000001")).normalize(), "f")
 
 
 def live(contest: Contest) -> dict | None:

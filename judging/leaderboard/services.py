@@ -161,7 +161,9 @@ def reveal(*, stage: Stage, entry: Entry, user: User | None) -> Reveal:
         )
     standings = group_standings(stage, entry.group)
     row = next((r for r in standings.rows if r.entry_id == entry.id), None)
-    if row is None or row.score is None or row.sheet_count != len(statuses):
+    # The stage's own score, the one its totals make (not a combined score, Rule 3).
+    score = standings.stage_score(row) if row is not None else None
+    if row is None or score is None or row.sheet_count != len(statuses):
         raise RevealRefused(
             _("The sheets of %(code)s are not complete yet; try again shortly.", code=entry.code)
         )
@@ -172,7 +174,7 @@ def reveal(*, stage: Stage, entry: Entry, user: User | None) -> Reveal:
     values = {
         "revealed_at": utcnow(),
         "revealed_by_id": user.id if user is not None else None,
-        "score": row.score,
+        "score": score,
         "cut": row.cut,
         "totals": totals,
     }
@@ -189,7 +191,7 @@ def reveal(*, stage: Stage, entry: Entry, user: User | None) -> Reveal:
         object_id=reveal_id,
         new={
             "stage": stage.code,
-            "score": str(row.score),
+            "score": str(score),
             "totals": [t["total"] for t in totals],
             "dropped_each_end": row.cut,
         },

@@ -26,7 +26,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, format_time, get_locale
+from flask_babel import force_locale, format_datetime, format_time, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -542,6 +542,16 @@ def reveal(slug: str, code: str):
 def live_stage_of(contest: Contest):
     """The contest's live roadshow stage, for links on the home page; None if none is live."""
     return queries.live_stage(contest)
+
+
+@bp.app_template_filter("clock_date")
+def clock_date(value) -> str:
+    """A date (yyyy-MM-dd) in the contest's time zone, from a datetime or ISO 8601 text."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return format_datetime(value, "yyyy-MM-dd")
 
 
 @bp.app_template_filter("clock")

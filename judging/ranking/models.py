@@ -127,6 +127,7 @@ class Aggregate:
 
 #: How ``TieBreakStep.describe`` names the steps that are not about one criterion.
 STEP_TEXT = {
+    "stage_score": "the current stage's score",
     "all_sheets_mean": "the mean of all sheets",
     "previous_stage": "the previous stage's score",
 }
@@ -136,7 +137,8 @@ class TieBreakStep(NamedTuple):
     """How one entry compares with a neighbour that has the same rounded score (immutable).
 
     ``step`` is ``"all_sheets_mean"``, ``"criterion:<index>"`` (0-based, rubric order),
-    ``"previous_stage"`` or ``"unresolved"``; ``value`` and ``other_value`` are the exact
+    ``"previous_stage"``, ``"stage_score"`` (combined scores only, Rule 3) or
+    ``"unresolved"``; ``value`` and ``other_value`` are the exact
     values compared at that step (for ``unresolved``, the previous-stage scores, which
     are equal or both missing); ``outcome`` is ``"ahead"``, ``"behind"`` or ``"tied"``.
     """

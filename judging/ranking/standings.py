@@ -43,7 +43,15 @@ from judging.ranking.models import (
     round_score,
 )
 
-__all__ = ["CriterionSums", "combine_stages", "gc_paused", "rank", "rank_totals"]
+__all__ = [
+    "CriterionSums",
+    "combine_stages",
+    "gc_paused",
+    "rank",
+    "rank_combined",
+    "rank_totals",
+    "separate",
+]
 
 #: Gives, for the entry ids asked, each entry's sum of the points of the criterion at the
 #: given rubric index (0-based) over the same sheets that were ranked, in hundredths of a
@@ -482,6 +490,77 @@ def _separate(
     if a != b:
         return "previous_stage", a, b
     return "unresolved", a, b
+
+
+def rank_combined(
+    rows: Sequence[Standing], combined: Mapping[int, Decimal | None]
+) -> list[Standing]:
+    """Rule 3: rank one group on the combined score of the weighted stages.
+
+    ``rows`` are the current stage's standings in rank order (``rank``); ``combined`` the
+    combined score of each entry (``combine_stages``: None when a weighted stage's score
+    is missing). Higher combined scores rank first; equal combined scores go to the
+    current stage's score, then to Rule 4's chain within the current stage, which is the
+    order of ``rows`` (so the two entries' tie-break step is the first at which their
+    current-stage values differ). Entries equal through all of it share the rank and are
+    flagged. Entries without a combined score are not ranked on it: no rank, no score,
+    listed last in their current-stage order. Each standing's ``score`` and ``exact`` are
+    the combined score; the other fields describe the current stage.
+    """
+    order = {row.entry_id: index for index, row in enumerate(rows)}
+    scored = [row for row in rows if combined.get(row.entry_id) is not None]
+    scored.sort(key=lambda row: (-combined[row.entry_id], order[row.entry_id]))
+    result = []
+    rank_here = 0
+    for index, row in enumerate(scored):
+        score = combined[row.entry_id]
+        steps = []
+        tied = False
+        above = scored[index - 1] if index else None
+        below = scored[index + 1] if index + 1 < len(scored) else None
+        for other in (above, below):
+            if other is None or combined[other.entry_id] != score:
+                continue
+            step, mine, theirs = separate(row, other)
+            if step == "unresolved":
+                outcome = "tied"
+                tied = True
+            else:
+                outcome = "ahead" if order[row.entry_id] < order[other.entry_id] else "behind"
+            steps.append(
+                TieBreakStep(step, other.entry_id, other.code, score, mine, theirs, outcome)
+            )
+        shares = steps and above is not None and steps[0].other_entry_id == above.entry_id
+        if not (shares and steps[0].outcome == "tied"):
+            rank_here = index + 1
+        result.append(
+            row._replace(rank=rank_here, score=score, exact=score, tiebreak=tuple(steps), tied=tied)
+        )
+    result.extend(
+        row._replace(rank=None, score=None, exact=None, tiebreak=(), tied=False)
+        for row in rows
+        if combined.get(row.entry_id) is None
+    )
+    return result
+
+
+def separate(upper: Standing, lower: Standing) -> tuple[str, Decimal | None, Decimal | None]:
+    """The first step at which two entries' current-stage values differ: the stage's score,
+    then Rule 4's (a) mean of all sheets, (b) criterion means, (c) previous stage's score.
+
+    Entries of equal stage score and mean of all sheets were ranked against each other
+    by ``rank``, which read their criterion means as far as it needed to tell them apart.
+    """
+    if upper.score != lower.score:
+        return "stage_score", upper.score, lower.score
+    if upper.mean_all != lower.mean_all:
+        return "all_sheets_mean", upper.mean_all, lower.mean_all
+    for index, (a, b) in enumerate(zip(upper.criterion_means, lower.criterion_means, strict=False)):
+        if a != b:
+            return f"criterion:{index}", a, b
+    if upper.previous_score != lower.previous_score:
+        return "previous_stage", upper.previous_score, lower.previous_score
+    return "unresolved", upper.previous_score, lower.previous_score
 
 
 def combine_stages(

@@ -51,6 +51,9 @@ class ScoreSheet(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: when the organizer last reopened the sheet (Rule 7); its judge may finish it while
+    #: the stage is closed
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Rule 1's total, written by every writer in the same statement or transaction as
     #: the points (see ``sheet_totals``): the sum of the points in hundredths of a point
     #: (exact, points have 2 decimals: 85.5 → 8550) and how many criteria have points.

@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from judging.common.enums import SheetState
 from judging.contests.models import Stage
 from judging.entries.models import Entry
 from judging.extensions import db
@@ -28,6 +29,8 @@ class AssignedEntry:
     state: str
     total: Decimal | None
     submitted_at: datetime | None
+    #: a draft the organizer reopened: its judge may finish it while the stage is closed
+    reopened: bool = False
 
 
 def assigned_entries(
@@ -40,7 +43,9 @@ def assigned_entries(
         .subquery()
     )
     query = (
-        sa.select(Entry, ScoreSheet.state, totals.c.total, ScoreSheet.submitted_at)
+        sa.select(
+            Entry, ScoreSheet.state, totals.c.total, ScoreSheet.submitted_at, ScoreSheet.reopened_at
+        )
         .join(Assignment, Assignment.entry_id == Entry.id)
         .outerjoin(
             ScoreSheet,
@@ -67,8 +72,9 @@ def assigned_entries(
             state=sheet_state.value if sheet_state is not None else NOT_STARTED,
             total=total,
             submitted_at=submitted_at,
+            reopened=reopened_at is not None and sheet_state == SheetState.DRAFT,
         )
-        for entry, sheet_state, total, submitted_at in db.session.execute(query)
+        for entry, sheet_state, total, submitted_at, reopened_at in db.session.execute(query)
     ]
     if state in SHEET_STATES:
         rows = [r for r in rows if r.state == state]

@@ -165,6 +165,11 @@ class SavedSheet:
 
 # The statements of the scoring hot path are built once; building them per request cost
 # more than running them (bench/scoring.py).
+_SHEET_KEY = (
+    ScoreSheet.stage_id == sa.bindparam("stage"),
+    ScoreSheet.judge_id == sa.bindparam("judge"),
+    ScoreSheet.entry_id == sa.bindparam("entry"),
+)
 _MAY_WRITE = (
     sa.select(Assignment.id)
     .join(Stage, Stage.id == Assignment.stage_id)
@@ -173,15 +178,21 @@ _MAY_WRITE = (
         Assignment.stage_id == sa.bindparam("stage"),
         Assignment.judge_id == sa.bindparam("judge"),
         Assignment.entry_id == sa.bindparam("entry"),
-        Stage.state == StageState.OPEN,
+        sa.or_(
+            Stage.state == StageState.OPEN,
+            # A sheet the organizer reopened can be finished while the stage is closed.
+            sa.and_(
+                Stage.state == StageState.CLOSED,
+                sa.exists().where(
+                    *_SHEET_KEY,
+                    ScoreSheet.state == SheetState.DRAFT,
+                    ScoreSheet.reopened_at.is_not(None),
+                ),
+            ),
+        ),
         Entry.status == EntryStatus.REGISTERED,
         ~binding_conflict_exists(Assignment.judge_id, Assignment.entry_id),
     )
-)
-_SHEET_KEY = (
-    ScoreSheet.stage_id == sa.bindparam("stage"),
-    ScoreSheet.judge_id == sa.bindparam("judge"),
-    ScoreSheet.entry_id == sa.bindparam("entry"),
 )
 _SHEET_ID = sa.select(ScoreSheet.id).where(*_SHEET_KEY)
 _SHEET_STATE = sa.select(ScoreSheet.state).where(*_SHEET_KEY)
@@ -228,6 +239,16 @@ def _upsert(name: str) -> sa.Executable:
     return _upserts[dialect][name]
 
 
+def may_edit(stage: Stage, entry: Entry, sheet: ScoreSheet | None) -> bool:
+    """Whether the judge of ``sheet`` (None: not started) may write it now: the entry still
+    competes, and the stage is open, or closed with this sheet reopened and unsubmitted."""
+    if not entry.is_active or (sheet is not None and sheet.is_submitted):
+        return False
+    if stage.is_open:
+        return True
+    return stage.state == StageState.CLOSED and sheet is not None and sheet.reopened_at is not None
+
+
 def _may_write(stage_id: int, judge_id: int, entry_id: int) -> bool:
     """In the write transaction: the stage is open, the entry competing and assigned to the
     judge, with no binding conflict (checked again here so a concurrent change cannot slip
@@ -257,7 +278,8 @@ def save_sheet(
     contest_id, user_id = stage.contest_id, judge.user_id
     if rubric is None:
         rubric = rubric_specs(stage_id, entry.group_id)
-    if not (stage.is_open and entry.is_active and entry.contest_id == contest_id):
+    writable = stage.state in (StageState.OPEN, StageState.CLOSED)
+    if not (writable and entry.is_active and entry.contest_id == contest_id):
         raise NotFound()
     clean = check_points(rubric, points, complete=submit)
     comment = (comment or "").strip()[:MAX_COMMENT]
@@ -346,11 +368,28 @@ def _write_scores(sheet_id: int, clean: Mapping[int, Decimal], *, replace: bool)
 
 
 def reopen_sheet(*, sheet: ScoreSheet, reason: str) -> ScoreSheet:
-    """Organizer: turn a submitted sheet back into a draft the judge can change (Rule 7)."""
-    reason = (reason or "").strip()[:MAX_REASON]
+    """Organizer: turn a submitted sheet back into a draft its judge can change (Rule 7).
+
+    Refused in a published stage (withdraw the publication first) and in a draft one. The
+    judge can finish the sheet while the stage is open or closed. A score revealed on the
+    big screen from this sheet is withdrawn with it.
+    """
+    reason = (reason or "").replace("\x00", "").strip()[:MAX_REASON]
     if not reason:
         raise ScoringError(_("A reason is required to reopen a sheet."))
+    stage = sheet.stage
+    if stage.state == StageState.PUBLISHED:
+        raise ScoringError(
+            _(
+                "%(stage)s is published: its sheets are frozen. Withdraw the publication "
+                "(with a reason) before reopening a sheet.",
+                stage=stage.name,
+            )
+        )
+    if stage.state == StageState.DRAFT:
+        raise ScoringError(_("%(stage)s is not open for scoring.", stage=stage.name))
     old = describe_sheet(sheet.id)
+    now = utcnow()
     done = db.session.execute(
         sa.update(ScoreSheet)
         .where(ScoreSheet.id == sheet.id, ScoreSheet.state == SheetState.SUBMITTED)
@@ -358,7 +397,8 @@ def reopen_sheet(*, sheet: ScoreSheet, reason: str) -> ScoreSheet:
             state=SheetState.DRAFT,
             version=ScoreSheet.version + 1,
             submitted_at=None,
-            updated_at=utcnow(),
+            updated_at=now,
+            reopened_at=now,
         )
         .returning(ScoreSheet.id)
         .execution_options(synchronize_session=False)
@@ -367,7 +407,7 @@ def reopen_sheet(*, sheet: ScoreSheet, reason: str) -> ScoreSheet:
         raise StaleSheet(_("This sheet is not submitted, so there is nothing to reopen."))
     record(
         "sheet_reopen",
-        contest_id=sheet.stage.contest_id,
+        contest_id=stage.contest_id,
         entry_id=sheet.entry_id,
         object_type="ScoreSheet",
         object_id=sheet.id,
@@ -375,16 +415,76 @@ def reopen_sheet(*, sheet: ScoreSheet, reason: str) -> ScoreSheet:
         new=describe_sheet(sheet.id),
         reason=reason,
     )
-    bump_data_version(sheet.stage.contest_id)
+    _withdraw_reveal(stage, sheet.entry_id, reason)
+    bump_data_version(stage.contest_id)
     db.session.flush()
     return db.session.get(ScoreSheet, sheet.id, populate_existing=True)
 
 
+def _withdraw_reveal(stage: Stage, entry_id: int, reason: str) -> None:
+    """Take back a score revealed on the big screen: a sheet behind it is open again."""
+    from judging.leaderboard.models import Reveal
+
+    revealed = db.session.execute(
+        sa.delete(Reveal)
+        .where(Reveal.stage_id == stage.id, Reveal.entry_id == entry_id)
+        .returning(Reveal.id, Reveal.score)
+    ).first()
+    if revealed is not None:
+        record(
+            "reveal_withdraw",
+            contest_id=stage.contest_id,
+            entry_id=entry_id,
+            object_type="Reveal",
+            object_id=revealed[0],
+            old={"stage": stage.code, "score": str(revealed[1])},
+            reason=reason,
+        )
+
+
+def submitted_in(judge: Judge, entry: Entry) -> list[Stage]:
+    """The stages in which the judge has submitted a sheet for the entry."""
+    return list(
+        db.session.scalars(
+            sa.select(Stage)
+            .join(ScoreSheet, ScoreSheet.stage_id == Stage.id)
+            .where(
+                ScoreSheet.judge_id == judge.id,
+                ScoreSheet.entry_id == entry.id,
+                ScoreSheet.state == SheetState.SUBMITTED,
+            )
+            .order_by(Stage.position)
+        )
+    )
+
+
+def may_declare_conflict(*, judge: Judge, entry: Entry, stage: Stage) -> str | None:
+    """Why the judge may not declare a conflict with entry now (Rule 7), or None if they may:
+    only in an open stage, on an entry they have submitted no sheet for in any stage."""
+    if not stage.is_open:
+        return _(
+            "%(stage)s is not open: ask the organizer to record the conflict.", stage=stage.name
+        )
+    done = submitted_in(judge, entry)
+    if done:
+        return _(
+            "You have submitted a sheet for %(code)s (%(stages)s): a conflict would remove it, "
+            "which only the organizer can decide. Please tell the organizer.",
+            code=entry.code,
+            stages="、".join(s.name for s in done),
+        )
+    return None
+
+
 def declare_conflict(*, judge: Judge, entry: Entry, stage: Stage, reason: str) -> Conflict:
-    """Judge: declare a conflict (回避) with an entry; it binds at once."""
+    """Judge: declare a conflict (回避) with an entry they have not submitted, in an open
+    stage. It binds for the judge's own list at once; the organizer sees it as new."""
     if not judge.can_see(entry, stage):
         raise NotFound()
-    reason = (reason or "").strip()[:MAX_REASON]
+    refused = may_declare_conflict(judge=judge, entry=entry, stage=stage)
+    if refused:
+        raise ScoringError(refused)
+    reason = (reason or "").replace("\x00", "").strip()[:MAX_REASON]
     if not reason:
         raise ScoringError(_("Please give a reason for the conflict."))
     now = utcnow()
@@ -398,13 +498,23 @@ def declare_conflict(*, judge: Judge, entry: Entry, stage: Stage, reason: str) -
         "created_by_id": judge.user_id,
         "decided_at": now,
         "decided_by_id": judge.user_id,
+        "reviewed_at": None,
+        "reviewed_by_id": None,
     }
     stmt = insert_for(db.session, Conflict).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["judge_id", "entry_id"],
         set_={
             k: stmt.excluded[k]
-            for k in ("reason", "source", "status", "decided_at", "decided_by_id")
+            for k in (
+                "reason",
+                "source",
+                "status",
+                "decided_at",
+                "decided_by_id",
+                "reviewed_at",
+                "reviewed_by_id",
+            )
         },
     ).returning(Conflict.id)
     conflict_id = db.session.execute(stmt).scalar()

@@ -121,7 +121,8 @@ def sheet(stage_id: int, entry_id: int):
             form=form,
             sheet=current,
             conflict_form=ConflictForm(),
-            can_write=stage.is_open and entry.is_active and not (current and current.is_submitted),
+            can_write=services.may_edit(stage, entry, current),
+            conflict_refused=services.may_declare_conflict(judge=judge, entry=entry, stage=stage),
         ),
         status,
     )

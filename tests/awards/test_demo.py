@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from judging.awards import workflow
 from judging.awards.models import Award, ResultSnapshot
 from judging.awards.queries import awards_result, snapshot_difference, stage_result
-from judging.awards.services import confirm_advancement, confirm_awards
 from judging.contests.models import Contest
 from judging.contests.standings import group_standings
-from judging.entries.models import Entry
+from judging.entries.models import Participation
 from judging.extensions import db
 from judging.judges.models import Assignment, Judge
 from judging.scoring import services as scoring
@@ -107,11 +107,23 @@ def test_tiers_fill_the_final_and_totals_add_up(contest):
     assert sum(result.totals.by_group.values(), Decimal(0)) == result.totals.overall
 
 
+def _final_snapshots() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ResultSnapshot)
+        .where(ResultSnapshot.stage_id == sa.text("(SELECT id FROM stages WHERE code = 'final')"))
+    )
+
+
 def test_confirming_awards_freezes_a_snapshot_and_a_change_shows_as_a_difference(contest):
-    final = stage_result(contest.stage("final"))
-    snapshot = confirm_awards(result=final, user=None)
+    final = contest.stage("final")
+    # The final is still open with judge01's sheets missing: only an override confirms it.
+    snapshot = workflow.confirm(
+        stage=final, kind="awards", user=None, override_reason="演示：提前确认"
+    )
     db.session.commit()
     assert len(snapshot.content_hash) == 64
+    assert snapshot.override_reason == "演示：提前确认" and snapshot.override["missing"] == 22
     awards = db.session.scalar(sa.select(sa.func.count()).select_from(Award))
     assert awards == 22 + 20
     # Nothing changed yet: no difference.
@@ -122,25 +134,40 @@ def test_confirming_awards_freezes_a_snapshot_and_a_change_shows_as_a_difference
     _, diff = snapshot_difference(stage_result(contest.stage("final")))
     assert diff and any(c.field == "score" for change in diff.entries for c in change.changes)
     # Confirming again replaces the awards, keeps both snapshots.
-    confirm_awards(result=stage_result(contest.stage("final")), user=None)
+    workflow.confirm(stage=final, kind="awards", user=None, override_reason="仍在路演中")
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Award)) == 42
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ResultSnapshot)) == 2
+    assert _final_snapshots() == 2
 
 
-def test_confirming_advancement_moves_the_top_entries_on(contest):
-    semi = contest.stage("semi")
+def test_the_demo_semi_final_advanced_its_top_entries_and_is_frozen(contest):
+    semi, final = contest.stage("semi"), contest.stage("final")
     result = stage_result(semi)
     advancing = {g.group.code: len(g.advancement.advancing) for g in result.groups}
     assert advancing == {"angel": 12, "growth": 10}
     assert not any(g.advancement.cut_tie for g in result.groups)
-    confirm_advancement(result=result, user=None)
-    db.session.commit()
-    final_id = contest.stage("final").id
     finalists = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Entry).where(Entry.advanced_stage_id == final_id)
+        sa.select(sa.func.count())
+        .select_from(Participation)
+        .where(Participation.stage_id == final.id)
     )
     assert finalists == 22
+    # Published as loaded: frozen, so confirming again is refused until withdrawn.
+    with pytest.raises(workflow.WorkflowError, match="已公布|published"):
+        workflow.confirm(stage=semi, kind="advancement", user=None)
+    workflow.change_state(stage=semi, target="closed", reason="复核", user=None)
+    plan = workflow.plan_confirmation(semi, "advancement")
+    assert not plan.changes.changes and not plan.needs_override
+    workflow.confirm(stage=semi, kind="advancement", user=None)
+    db.session.commit()
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Participation)
+            .where(Participation.stage_id == final.id)
+        )
+        == 22
+    )
 
 
 def test_rank_and_awards_commands_print_json(contest, runner):

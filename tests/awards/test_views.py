@@ -7,13 +7,13 @@ import pytest
 import sqlalchemy as sa
 
 from judging.awards.models import Award, ResultSnapshot
-from judging.entries.models import Entry
 from judging.extensions import db
 from judging.seed import load_demo
-from tests.conftest import csrf_token
+from tests.conftest import confirm_form, csrf_token
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 RESULTS = "/contests/dalian-2020/stages/{}/results"
+JUDGE01 = "张文博"  # judge01 in seed/judges.csv: the 22 final sheets still to come
 
 
 @pytest.fixture
@@ -34,47 +34,73 @@ def test_results_page_explains_each_row(organizer_client, demo):
     assert "一等奖 ¥50,000.00" in page
     assert "评分表（评委：总分），从低到高" in page
     assert "各评分项平均分" in page and "创意与技术" in page
-    assert "本赛段尚未冻结任何结果" in page
+    assert "本赛段尚未确认任何结果" in page
+    assert "应交评分表提交情况" in page and "176 / 198" in page
 
 
 def test_results_pages_are_for_organizers_only(judge_client, client, demo):
     assert judge_client.get(RESULTS.format("final")).status_code == 404
     assert client.get(RESULTS.format("final")).status_code == 302
-    assert judge_client.post("/contests/dalian-2020/stages/final/awards").status_code in (400, 404)
+    confirm = "/contests/dalian-2020/stages/final/confirm/awards"
+    assert judge_client.get(confirm).status_code == 404
+    assert judge_client.post(confirm).status_code in (400, 404)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Award)) == 0
 
 
-def test_confirm_awards_then_the_page_shows_the_snapshot(organizer_client, demo):
-    assert organizer_client.post("/contests/dalian-2020/stages/final/awards").status_code == 400
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Award)) == 0
-    token = csrf_token(organizer_client, RESULTS.format("final"))
-    response = organizer_client.post(
-        "/contests/dalian-2020/stages/final/awards", data={"csrf_token": token}
+def _final_snapshots() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ResultSnapshot)
+        .where(ResultSnapshot.stage_id == sa.text("(SELECT id FROM stages WHERE code = 'final')"))
     )
+
+
+def test_confirm_awards_says_what_happens_then_needs_an_override_on_an_open_stage(
+    organizer_client, demo
+):
+    url = "/contests/dalian-2020/stages/final/confirm/awards"
+    assert organizer_client.post(url).status_code == 400, "no CSRF token"
+    page = organizer_client.get(url)
+    body = text(page)
+    assert "将会发生什么" in body and "决赛仍在评分中" in body
+    assert "各评委未提交的应交评分表" in body and f"{JUDGE01} 22" in body
+    data = confirm_form(organizer_client, url)
+    # Without a reason: refused, nothing written, the field says why.
+    refused = organizer_client.post(url, data=data)
+    assert refused.status_code == 400 and "如仍要确认，请填写原因" in text(refused)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Award)) == 0
+    assert _final_snapshots() == 0
+    response = organizer_client.post(url, data={**data, "override_reason": "现场颁奖需要"})
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Award)) == 42
     page = text(organizer_client.get(RESULTS.format("final")))
-    assert "获奖结果已确认并冻结" in page
-    assert "当前结果与已冻结的结果一致" in page
+    assert "已确认并冻结" in page or "最近一次确认于" in page
+    assert "强制确认： 现场颁奖需要" in page and "应交 198 份评分表中缺 22 份" in page
+    assert "当前结果与已确认的结果一致" in page
 
 
-def test_confirm_advancement_from_the_semi(organizer_client, demo):
+def test_a_confirmation_whose_results_changed_meanwhile_is_refused(organizer_client, demo):
+    url = "/contests/dalian-2020/stages/final/confirm/awards"
+    token = csrf_token(organizer_client, url)
+    response = organizer_client.post(
+        url, data={"csrf_token": token, "fingerprint": "0" * 64, "override_reason": "x"}
+    )
+    assert response.status_code == 400 and "请重新核对" in text(response)
+    assert _final_snapshots() == 0
+
+
+def test_the_published_semi_cannot_be_confirmed_again_until_withdrawn(organizer_client, demo):
+    url = "/contests/dalian-2020/stages/semi/confirm/advancement"
+    page = text(organizer_client.get(url))
+    assert "复赛已公布，成绩已冻结" in page and "确认晋级</button>" not in page
     token = csrf_token(organizer_client, RESULTS.format("semi"))
-    page = text(organizer_client.get(RESULTS.format("semi")))
-    assert "晋级决赛：12 个（名额 12）" in page and "晋级决赛：10 个（名额 10）" in page
-    response = organizer_client.post(
-        "/contests/dalian-2020/stages/semi/advance", data={"csrf_token": token}
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(ResultSnapshot))
+    response = organizer_client.post(url, data={"csrf_token": token})
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ResultSnapshot)) == before
+    # The final has no next stage: nobody advances from it.
+    page = text(organizer_client.get("/contests/dalian-2020/stages/final/confirm/advancement"))
+    assert "这是最后一个赛段，没有晋级" in page
+    assert (
+        organizer_client.get("/contests/dalian-2020/stages/final/confirm/nope").status_code == 404
     )
-    assert response.status_code == 302
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ResultSnapshot)) == 1
-    final_id = db.session.scalar(sa.text("SELECT id FROM stages WHERE code = 'final'"))
-    count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Entry).where(Entry.advanced_stage_id == final_id)
-    )
-    assert count == 22
-    # The final has no next stage: confirming advancement there is refused, nothing written.
-    response = organizer_client.post(
-        "/contests/dalian-2020/stages/final/advance", data={"csrf_token": token}
-    )
-    assert response.status_code == 302
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ResultSnapshot)) == 1

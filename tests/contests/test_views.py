@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from judging.common.enums import StageState
 from judging.extensions import db
 from tests.conftest import (
+    confirm_form,
     create_assignment,
     create_contest,
     create_criterion,
@@ -104,31 +105,65 @@ def test_error_pages_are_in_the_layout(client):
 
 def test_organizer_moves_a_stage_through_its_states(organizer_client):
     contest, prelim, final = _small_contest()
-    url = "/contests/dalian-2020/stages/final/state"
+    base = "/contests/dalian-2020/stages/final"
     token = csrf_token(organizer_client, "/contests/dalian-2020")
     page = _text(organizer_client.get("/contests/dalian-2020"))
-    assert "设为：已截止" in page
-    organizer_client.post(url, data={"csrf_token": token, "state": "published"})
+    assert "设为：已截止…" in page
+    # open → published skips closing: refused, the page says so and offers no button.
+    refused = organizer_client.post(f"{base}/state/published", data={"csrf_token": token})
+    assert refused.status_code == 400
     db.session.expire_all()
-    assert final.state == StageState.OPEN, "open → published skips closing: refused"
-    for state in ("closed", "published"):
-        response = organizer_client.post(url, data={"csrf_token": token, "state": state})
-        assert response.status_code == 302
-        db.session.expire_all()
-        assert final.state == StageState(state)
+    assert final.state == StageState.OPEN
+    # Closing first says what is missing, per judge.
+    page = _text(organizer_client.get(f"{base}/state/closed"))
+    assert "应交的 3 份评分表中有 2 份未提交" in page
+    assert "王评委 2 A-001 (草稿) 、 A-002" in page  # A-000 is submitted; A-002 not started
+    assert (
+        organizer_client.post(f"{base}/state/closed", data={"csrf_token": token}).status_code == 302
+    )
+    db.session.expire_all()
+    assert final.state == StageState.CLOSED
+    # Publishing needs confirmed results; confirmed (with an override: 2 sheets missing), it goes.
+    page = _text(organizer_client.get(f"{base}/state/published"))
+    assert "决赛尚未确认任何结果" in page
+    form = confirm_form(organizer_client, f"{base}/confirm/standings")
+    confirm = organizer_client.post(
+        f"{base}/confirm/standings", data={**form, "override_reason": "两位评委缺席"}
+    )
+    assert confirm.status_code == 302
+    assert (
+        organizer_client.post(f"{base}/state/published", data={"csrf_token": token}).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert final.state == StageState.PUBLISHED
+    # Back needs a reason.
+    back = organizer_client.post(f"{base}/state/closed", data={"csrf_token": token})
+    assert back.status_code == 400 and "回退必须填写原因" in _text(back)
+    db.session.expire_all()
+    assert final.state == StageState.PUBLISHED
+    assert (
+        organizer_client.post(
+            f"{base}/state/closed", data={"csrf_token": token, "reason": "更正一份评分"}
+        ).status_code
+        == 302
+    )
     from judging.common.audit import AuditEvent
 
-    events = db.session.scalars(
-        sa.select(AuditEvent.new).where(AuditEvent.action == "stage_state")
+    events = db.session.execute(
+        sa.select(AuditEvent.new, AuditEvent.reason).where(AuditEvent.action == "stage_state")
     ).all()
-    assert [e["state"] for e in events] == ["closed", "published"]
+    assert [(e["state"], reason) for e, reason in events] == [
+        ("closed", ""),
+        ("published", ""),
+        ("closed", "更正一份评分"),
+    ]
 
 
 def test_judges_cannot_change_stage_states(judge_client, app):
     _, _, final = _small_contest()
-    response = judge_client.post(
-        "/contests/dalian-2020/stages/final/state", data={"state": "closed"}
-    )
+    assert judge_client.get("/contests/dalian-2020/stages/final/state/closed").status_code == 404
+    response = judge_client.post("/contests/dalian-2020/stages/final/state/closed")
     assert response.status_code in (400, 404)
     db.session.expire_all()
     assert final.state == StageState.OPEN

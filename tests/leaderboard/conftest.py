@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from judging.awards.models import Award
+from judging.awards.workflow import publish_as_loaded
 from judging.common.enums import StageKind, StageState
 from judging.contests.models import Contest, Criterion, Group, Stage
 from judging.entries.models import Entry
@@ -117,6 +118,9 @@ def board(app) -> Board:
     # A sixth judge is assigned A-001 but has a binding conflict: never waited for, never counted.
     create_assignment(final, judges[5], entries["A-001"])
     create_conflict(judges[5], entries["A-001"])
+    db.session.flush()
+    # Published as an organizer publishes: the public sees the frozen snapshot.
+    publish_as_loaded(prelim, user=None)
     db.session.commit()
     return Board(
         contest, angel, growth, prelim, semi, final, extra, entries, judges, criteria, judges[5]

@@ -4,15 +4,16 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from judging.awards.workflow import change_state
 from judging.common.audit import AuditEvent
 from judging.common.enums import Role, StageState
 from judging.common.models import utcnow
-from judging.contests.services import set_stage_state
 from judging.extensions import db
 from judging.leaderboard import queries
 from judging.leaderboard.models import LivePhase, LiveState, Reveal
 from judging.scoring import services as scoring
 from judging.scoring.models import ScoreSheet
+from judging.scoring.rubric import rubric_specs
 from tests.conftest import create_user, csrf_token, sign_in_as
 from tests.leaderboard.helpers import submit, text
 
@@ -150,14 +151,13 @@ def test_the_reveal_shows_totals_with_the_dropped_ones_struck_and_the_score(
             "title": "中科海洋",
             "organization": "中国科学院海洋研究所",
             "score": "88.00",
+            "tiebreak": None,
         }
     ]
     assert "judge_id" not in body.get_data(as_text=True) + str(live)
 
 
-def test_revealed_scores_stay_as_shown_and_unrevealed_ones_stay_hidden(
-    organizer_client, board, client
-):
+def test_a_reopened_sheet_takes_its_revealed_score_off_the_screen(organizer_client, board, client):
     _all_submit(board, "A-001")
     _all_submit(board, "A-002", totals=(60, 61, 62, 63, 64))
     _post(organizer_client, "reveal", entry=board.entries["A-001"].id)
@@ -165,8 +165,8 @@ def test_revealed_scores_stay_as_shown_and_unrevealed_ones_stay_hidden(
     assert [r["code"] for r in live["standings"]["angel"]] == ["A-001"]
     assert "62.00" not in client.get(f"{SCREEN}/body").get_data(as_text=True)
 
-    # The organizer reopens one of A-001's sheets: the room keeps the number it saw, and no
-    # partial score (four sheets) ever reaches the screen.
+    # The organizer reopens one of A-001's sheets: the score the room saw is withdrawn (the
+    # sheet behind it is open again), and no partial score (four sheets) reaches the screen.
     sheet = db.session.scalar(
         sa.select(ScoreSheet).where(
             ScoreSheet.stage_id == board.final.id,
@@ -177,9 +177,31 @@ def test_revealed_scores_stay_as_shown_and_unrevealed_ones_stay_hidden(
     scoring.reopen_sheet(sheet=sheet, reason="笔误")
     db.session.commit()
     live = client.get(LIVE_API).get_json()
-    assert live["standings"]["angel"][0]["score"] == "88.00"
-    control = text(organizer_client.get(CONTROL))
-    assert "88.00" in control
+    assert live["standings"]["angel"] == [] and live["revealed"] == 0
+    screen = client.get(f"{SCREEN}/body").get_data(as_text=True)
+    assert "85.50" not in screen and "88.00" not in screen  # (85 + 88 + 70 + 99) / 4 is partial
+    withdrawn = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "reveal_withdraw")
+    )
+    assert withdrawn.old["score"] == "88.00" and withdrawn.reason == "笔误"
+    # Submitted again, revealed again: back on the screen with the new score.
+    rubric = rubric_specs(board.final.id, board.angel.id)
+    scoring.save_sheet(
+        judge=board.judges[0],
+        entry=board.entries["A-001"],
+        stage=board.final,
+        points={rubric[0].id: "94"},
+        comment="",
+        expected_version=db.session.get(ScoreSheet, sheet.id, populate_existing=True).version,
+        submit=True,
+        rubric=rubric,
+    )
+    db.session.commit()
+    _post(organizer_client, "reveal", entry=board.entries["A-001"].id)
+    live = client.get(LIVE_API).get_json()
+    assert (
+        live["standings"]["angel"][0]["score"] == "89.00"
+    )  # (85 + 88 + 94) / 3, 70 and 99 dropped
 
 
 def test_the_big_screen_counts_submissions_without_names(organizer_client, board, client):
@@ -219,7 +241,7 @@ def test_only_a_live_roadshow_stage_has_a_control_and_a_screen(organizer_client,
         assert organizer_client.get(f"/contests/dalian-2020/live/{code}").status_code == 404
     outsider = board.entries["A-003"]  # takes no part in the final
     assert _post(organizer_client, "on-stage", entry=outsider.id).status_code == 400
-    set_stage_state(stage=board.final, state=StageState.DRAFT)
+    change_state(stage=board.final, target=StageState.DRAFT, reason="postponed")
     db.session.commit()
     assert client.get(LIVE_API).status_code == 404
     assert "决赛" not in client.get(SCREEN).get_data(as_text=True)

@@ -4,7 +4,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from judging.contests.services import set_stage_state
+from judging.awards import workflow
+from judging.awards.workflow import change_state
 from judging.contests.standings import bump_data_version
 from judging.extensions import db
 from judging.leaderboard import queries
@@ -62,7 +63,7 @@ def test_unpublished_stages_are_not_found_on_every_public_route(client, board):
 
 def test_withdrawing_publication_hides_the_stage_at_once(client, board):
     assert client.get(PRELIM).status_code == 200
-    set_stage_state(stage=board.prelim, state="closed")
+    change_state(stage=board.prelim, target="closed", reason="a correction")
     db.session.commit()
     for url in _routes("prelim"):
         assert client.get(url).status_code == 404, url
@@ -102,7 +103,7 @@ def test_etag_changes_exactly_when_published_standings_change(client, board):
     assert {url: client.get(url).headers["ETag"] for url in urls} == before
     assert client.get(PRELIM, headers={"If-None-Match": before[PRELIM]}).status_code == 304
 
-    # Reopening a published sheet moves the published standings: every tag changes.
+    # A published stage is frozen: its sheets cannot be reopened, nothing changes.
     sheet = db.session.scalar(
         sa.select(ScoreSheet).where(
             ScoreSheet.stage_id == board.prelim.id,
@@ -110,12 +111,26 @@ def test_etag_changes_exactly_when_published_standings_change(client, board):
             ScoreSheet.judge_id == board.judges[4].id,
         )
     )
+    with pytest.raises(scoring.ScoringError):
+        scoring.reopen_sheet(sheet=sheet, reason="复核")
+    db.session.rollback()
+    assert {url: client.get(url).headers["ETag"] for url in urls} == before
+
+    # Withdrawn, reopened, confirmed again and republished: the published standings move,
+    # every tag changes, and the page carries a dated correction notice.
+    workflow.change_state(stage=board.prelim, target="closed", reason="复核一份评分")
     scoring.reopen_sheet(sheet=sheet, reason="复核")
+    db.session.commit()
+    assert all(client.get(url).status_code == 404 for url in urls)
+    workflow.confirm(stage=board.prelim, kind="awards", user=None, override_reason="99 分待复核")
+    workflow.change_state(stage=board.prelim, target="published")
     db.session.commit()
     assert queries.contest_by_slug("dalian-2020").data_version > version
     after = {url: client.get(url).headers["ETag"] for url in urls}
     assert all(after[url] != before[url] for url in urls)
-    assert "A-003 助力外骨骼 大连海事大学 73.00" in text(client.get(PRELIM))
+    page = text(client.get(PRELIM))
+    assert "A-003 助力外骨骼 大连海事大学 73.00" in page
+    assert "成绩更正" in page and "A-003 得分: 74.00 → 73.00" in page
 
 
 def test_a_cache_hit_reads_one_row_and_never_ranks(app, client, board, monkeypatch):
@@ -162,7 +177,9 @@ def test_a_change_committed_by_another_worker_is_seen_at_the_next_request(client
     db.session.expire_all()
     response = client.get(_routes("semi")[0])
     assert response.status_code == 200
-    assert "A-001 中科海洋 中国科学院海洋研究所 77.00" in text(response)
+    # Published by hand, with no confirmed snapshot: the live standings, and A-001 (assigned
+    # in the final) shown as having reached it.
+    assert "A-001 中科海洋 中国科学院海洋研究所 晋级决赛 77.00" in text(response)
 
 
 def test_the_api_serves_the_same_rows_as_the_page(client, board):
