@@ -7,6 +7,7 @@ table is emptied after each test.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import re
@@ -135,6 +136,17 @@ def csrf_token(client, url: str = "/sign-in") -> str:
     )
     assert match, f"no CSRF token on {url}"
     return match.group(1)
+
+
+def database_state() -> dict[str, str]:
+    """Every table's rows (the data version and the audit log too), hashed per table: the
+    same before and after means a refused request changed nothing at all."""
+    state = {}
+    for table in db.metadata.sorted_tables:
+        order = list(table.primary_key.columns) or list(table.columns)
+        rows = db.session.execute(sa.select(table).order_by(*order)).all()
+        state[table.name] = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
+    return state
 
 
 def confirm_form(client, url: str) -> dict[str, str]:

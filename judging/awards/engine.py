@@ -562,7 +562,7 @@ def snapshot_payload(
                 "prize": award.prize if award is not None else _MONEY_ZERO,
             }
             if s.entry_id in parts:
-                entries[str(s.entry_id)]["parts"] = [dict(p) for p in parts[s.entry_id]]
+                entries[str(s.entry_id)]["parts"] = [_canonical(dict(p)) for p in parts[s.entry_id]]
     for row in sorted(specials, key=lambda r: (r.entry_id, r.award_id)):
         record = entries.setdefault(
             str(row.entry_id),

@@ -15,6 +15,7 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length
 
 from judging.awards import workflow
+from judging.awards.labels import field_label
 from judging.awards.queries import snapshot_difference, stage_result
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
@@ -23,6 +24,7 @@ from judging.contests.queries import contest_or_404
 from judging.extensions import db
 
 bp = Blueprint("results", __name__, url_prefix="/contests/<slug>/stages/<code>")
+bp.add_app_template_global(field_label, "result_field")
 
 
 class StateForm(BaseForm):

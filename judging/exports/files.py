@@ -71,12 +71,19 @@ def stage_workbook(stage: Stage, *, lang: str, tz: str, exported_by: str = "") -
 
 
 def public_stage_workbook(stage: Stage, *, tz: str) -> bytes:
-    """A published stage's standings for anyone: rank, code, title, organization, score and
-    award per group. No contact data, no judges, no sheets."""
+    """A published stage's standings for anyone, as published (the same frozen rows as the
+    public pages): rank, code, title, organization, score and award per group, with any
+    correction notice. No contact data, no judges, no sheets."""
+    from judging.contests.standings import data_version
+    from judging.leaderboard.queries import leaderboard
+
     contest = stage.contest
-    result = stage_result(stage)
+    version = data_version(contest.id)
     sheets = [reports.summary_sheet(contest, stages=[stage], tz=tz, exported_by="", public=True)]
-    sheets.extend(reports.standings_sheet(result, g, public=True) for g in result.groups)
+    sheets.extend(
+        reports.published_standings_sheet(stage, leaderboard(contest, stage, group, version))
+        for group in contest.groups
+    )
     return build_workbook(sheets, title=f"{contest.name} · {stage.name}")
 
 

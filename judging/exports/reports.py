@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
-from judging.awards.queries import AwardsResult, GroupResult, StageResult
+from judging.awards.labels import field_label
+from judging.awards.queries import AwardsResult, GroupResult, StageResult, latest_snapshot
 from judging.contests.models import Contest, Stage
 from judging.contests.queries import contest_overview
 from judging.entries.models import Entry
@@ -64,10 +65,21 @@ def summary_sheet(
         rows.append([_("Entries taking part"), totals.entries])
         if not public:
             rows += [
-                [_("Assignments"), totals.assignments],
+                [_("Sheets needed"), totals.assignments],
                 [_("Submitted sheets"), totals.submitted],
                 [_("Draft sheets"), totals.drafts],
             ]
+            snapshot = latest_snapshot(stage)
+            if snapshot is not None:
+                rows.append(
+                    [
+                        _("Confirmed"),
+                        f"{local_time(snapshot.created_at, tz)} · {snapshot.content_hash[:16]}",
+                    ]
+                )
+                line = override_line(snapshot)
+                if line:
+                    rows.append([_("Override"), line])
     rows.append([_("Exported at"), local_time(datetime.now(ZoneInfo(tz)), tz)])
     if exported_by:
         rows.append([_("Exported by"), exported_by])
@@ -99,6 +111,7 @@ class TieWords:
             "Tied with %(code)s at %(score)s; behind by %(what)s: %(mine)s vs %(theirs)s."
         )
         self.what = {
+            "stage_score": _("this stage's own score"),
             "all_sheets_mean": _("the mean of all sheets"),
             "previous_stage": _("the previous stage's score"),
         }
@@ -137,8 +150,43 @@ def _dropped(pairs) -> Decimal | str | None:
     return "、".join(f"{total:.2f}" for _, total in pairs)
 
 
+def parts_text(parts) -> str:
+    """An entry's weighted stage parts in one line: 复赛 90.00 × 30% = 27; 决赛 …"""
+    return "; ".join(
+        f"{p.name} {'—' if p.score is None else p.score} × {p.weight * 100:f}%"
+        + ("" if p.value is None else f" = {p.value:f}")
+        for p in parts
+    )
+
+
+def weights_line(standings) -> str:
+    """The combined score's formula, for a title line: 复赛 30% + 决赛 70%."""
+    return _(
+        "Ranked on the combined score: %(formula)s",
+        formula=" + ".join(
+            f"{name} {weight * 100:f}%" for _code, name, weight in standings.weights
+        ),
+    )
+
+
+def override_line(snapshot) -> str | None:
+    """Why the stage's results were confirmed while incomplete, for a title line; or None."""
+    override = snapshot.override if snapshot is not None else None
+    if not override:
+        return None
+    return _(
+        "Confirmed with an override: %(reason)s (the stage was %(state)s; %(missing)s of "
+        "%(needed)s needed sheets were missing)",
+        reason=snapshot.override_reason,
+        state=override.get("state", ""),
+        missing=override.get("missing", 0),
+        needed=override.get("needed", 0),
+    )
+
+
 def standings_sheet(result: StageResult, group_result: GroupResult, *, public: bool) -> Sheet:
-    """排名: one group's standings in one stage, with dropped totals, tie notes and outcome."""
+    """排名: one group's standings in one stage, with dropped totals, tie notes and outcome
+    (on combined scores with each weighted stage's part, when the stage has weights)."""
     stage, group = result.stage, group_result.group
     s = group_result.standings
     facts = s.entries
@@ -178,6 +226,8 @@ def standings_sheet(result: StageResult, group_result: GroupResult, *, public: b
             _("Tie notes"),
             _("Advanced / award"),
         ]
+        if s.weights:
+            header.append(_("Stage parts"))
 
         def rows():
             for row in s.rows:
@@ -197,7 +247,7 @@ def standings_sheet(result: StageResult, group_result: GroupResult, *, public: b
                     high, low = _dropped(row.dropped_high), _dropped(row.dropped_low)
                 else:
                     high = low = None
-                yield [
+                line = [
                     row.rank,
                     row.code,
                     f.title,
@@ -209,16 +259,75 @@ def standings_sheet(result: StageResult, group_result: GroupResult, *, public: b
                     note,
                     outcome,
                 ]
+                if s.weights:
+                    line.append(parts_text(s.parts.get(row.entry_id, ())))
+                yield line
 
         formats = {4: POINTS, 6: POINTS, 7: POINTS}
     title = f"{stage.name} · {group.name}"
+    title_lines = [f"{stage.contest.name} · {title}"]
+    if s.weights:
+        title_lines.append(weights_line(s))
+    if not public:
+        line = override_line(latest_snapshot(stage))
+        if line:
+            title_lines.append(line)
     return Sheet(
         _("Standings %(stage)s %(group)s", stage=stage.name, group=group.name),
         header,
         rows(),
         formats=formats,
-        widths={8: 48} if not public else {},
-        title_lines=[f"{stage.contest.name} · {title}"],
+        widths={8: 48, 10: 40} if not public else {},
+        title_lines=title_lines,
+        gridlines=True,
+    )
+
+
+def published_standings_sheet(stage: Stage, board: dict) -> Sheet:
+    """排名 for anyone: one group's standings as published (the frozen snapshot the public
+    pages show): rank, code, title, organization, score, award, and each weighted stage's
+    part when the stage ranks on combined scores."""
+    names = board.get("stage_names", {})
+    header = [_("Rank"), _("Code"), _("Title"), _("Organization"), _("Score"), _("Award")]
+    if board.get("weighted"):
+        header.append(_("Stage parts"))
+
+    def rows():
+        for row in board["rows"]:
+            line = [
+                row["rank"],
+                row["code"],
+                row["title"],
+                row["organization"],
+                None if row["score"] is None else Decimal(row["score"]),
+                "、".join(a["name"] for a in row["awards"]) or None,
+            ]
+            if board.get("weighted"):
+                line.append(
+                    "; ".join(
+                        f"{names.get(p['stage'], p['stage'])} {p['score'] or '—'} × {p['percent']}%"
+                        + (f" = {p['part']}" if p.get("part") else "")
+                        for p in row.get("parts") or ()
+                    )
+                )
+            yield line
+
+    group = board["group"]["name"]
+    title_lines = [f"{stage.contest.name} · {stage.name} · {group}"]
+    for notice in board.get("corrections", ()):
+        changes = "; ".join(
+            f"{c['code']} {field_label(c['field'])}: {c['old']} → {c['new']}"
+            for c in notice["changes"]
+        )
+        title_lines.append(
+            _("Correction %(date)s: %(changes)s", date=notice["date"][:10], changes=changes)
+        )
+    return Sheet(
+        _("Standings %(stage)s %(group)s", stage=stage.name, group=group),
+        header,
+        rows(),
+        formats={4: POINTS},
+        title_lines=title_lines,
         gridlines=True,
     )
 

@@ -279,7 +279,10 @@ def leaderboard(contest: Contest, stage: Stage, group: Group, version) -> dict:
             "advanced": row["advanced"],
         }
         if row.get("parts"):
-            item["parts"] = row["parts"]
+            item["parts"] = [
+                {**part, "percent": format(Decimal(part["weight"]).scaleb(2).normalize(), "f")}
+                for part in row["parts"]
+            ]
         rows.append(item)
     return {
         "contest": _contest_dict(contest),

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from judging.ranking import EntryInput, RuleParams, SheetInput, aggregate, rank, zscore_scores
-from judging.ranking.standings import rank_totals
+from judging.ranking.standings import combine_stages, rank_combined, rank_totals
 
 FAST = settings(max_examples=150, deadline=None)
 MAX_POINTS = 4  # a small range on purpose: ties at every step are common
@@ -235,3 +235,57 @@ def test_ranking_by_totals_gives_what_ranking_by_points_gives(group, params, fir
             and other[2][:index] == key[2][:index]
             for other_id, other in keys.items()
         )
+
+
+@FAST
+@given(
+    groups(),
+    st.sampled_from(NON_Z_RULES),
+    st.lists(st.integers(0, 400).map(lambda k: Decimal(k) / 100), min_size=8, max_size=8),
+    st.integers(0, 10),
+)
+def test_combined_ranks_match_an_exact_oracle(group, params, earlier, tenths):
+    """Rule 3: rank on 0.1·k × an earlier stage's score + the rest × this stage's score; ties
+    go to this stage's score, then Rule 4's chain. rank = 1 + the number strictly ahead on
+    (combined, stage key); entries without every stage's score are unranked, last."""
+    width, entries = group
+    rows = rank(entries, params, criteria_count=width)
+    weight = Decimal(tenths) / 10
+    scores = {
+        "earlier": {e.entry_id: earlier[e.entry_id - 1] for e in entries if e.entry_id % 3},
+        "this": {r.entry_id: r.score for r in rows},
+    }
+    combined = combine_stages(scores, {"earlier": weight, "this": 1 - weight})
+    result = rank_combined(rows, combined)
+    keys = {e.entry_id: oracle_key(e, params) for e in entries}
+
+    def key(entry_id):
+        if combined.get(entry_id) is None:
+            return None
+        return (Fraction(combined[entry_id]), keys[entry_id])
+
+    assert sorted(s.entry_id for s in result) == sorted(e.entry_id for e in entries)
+    for s in result:
+        mine = key(s.entry_id)
+        if mine is None:
+            assert s.rank is None and s.score is None
+            continue
+        others = [key(i) for i in combined if i != s.entry_id and key(i) is not None]
+        assert s.score == combined[s.entry_id]
+        assert s.rank == 1 + sum(1 for k in others if k > mine)
+        assert s.tied == any(k == mine for k in others)
+    ranked = [s.rank for s in result if s.rank is not None]
+    assert ranked == sorted(ranked)
+    assert all(s.rank is None for s in result[len(ranked) :])
+
+
+@FAST
+@given(groups(), st.sampled_from(NON_Z_RULES))
+def test_a_single_stage_of_weight_one_ranks_as_the_stage_itself(group, params):
+    width, entries = group
+    rows = rank(entries, params, criteria_count=width)
+    combined = combine_stages({"this": {r.entry_id: r.score for r in rows}}, {"this": Decimal(1)})
+    result = rank_combined(rows, combined)
+    assert [(s.entry_id, s.rank, s.score, s.tied) for s in result] == [
+        (s.entry_id, s.rank, s.score, s.tied) for s in rows
+    ]
