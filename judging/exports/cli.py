@@ -232,7 +232,7 @@ def export_command(slug: str, stage: str | None, public: bool, output: Path, lan
 def template_command(
     kind: str, slug: str | None, stage: str | None, output: Path, lang: str | None
 ):
-    """Write a blank template with a header, an example row and instructions."""
+    """Write a blank template with a header, marked example rows and instructions."""
     from judging.exports import files
 
     with force_locale(_lang(lang)):

@@ -1,5 +1,11 @@
 """Blank templates of the contest workbook and of each single sheet: a line of instructions,
-the header (in the reader's language) and an example row, plus a guide to every column."""
+the header (in the reader's language) and example rows, plus a guide to every column.
+
+Each sheet's first column (示例行 / example row) marks its example rows with 示例 / EXAMPLE,
+and an import refuses a row so marked: an untouched template cannot pass for real data.
+The mark is a cell value because styles do not survive people's spreadsheets (LibreOffice
+drops named styles, a copied format spreads the grey italics); a real row leaves it blank.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from judging.common.enums import SheetState
 from judging.exports.formats import headers_of, yes_no
 from judging.exports.workbook import Sheet, Styled
 from judging.imports import spec as vocab
-from judging.imports.spec import SheetSpec
+from judging.imports.spec import EXAMPLE, SheetSpec, example_mark
 
 EXAMPLE_RUBRIC = [("技术与产品", "30"), ("商业模式", "20"), ("行业与市场", "20"), ("团队", "30")]
 
@@ -101,8 +107,11 @@ def _examples(lang: str) -> dict[str, list[list]]:
 def _instructions(spec: SheetSpec, lang: str) -> str:
     required = "、".join(c.label(lang) for c in spec.required)
     return _(
-        "Fill in from the row below the header; delete the example row first. Required "
-        "columns: %(columns)s. Chinese or English headers, in any order.",
+        "Fill in from the row below the header and delete the example rows, marked in the "
+        "first column (%(mark)s): a file that still has one is refused. Leave that column "
+        "blank on your own rows. Required columns: %(columns)s. Chinese or English headers, "
+        "in any order.",
+        mark=EXAMPLE.label(lang),
         columns=required,
     )
 
@@ -111,7 +120,7 @@ def template_sheets(
     kind: str, *, lang: str, stage_names: list[str] | None = None, stage_code: str = ""
 ) -> list[Sheet]:
     """A blank template: for "contest" every sheet, else the one sheet of entries, judges or
-    score sheets; each with a line of instructions, the header and an example row."""
+    score sheets; each with a line of instructions, the header and marked example rows."""
     examples = _examples(lang)
     if kind == "contest":
         specs = list(vocab.CONTEST_WORKBOOK)
@@ -135,11 +144,15 @@ def template_sheets(
         else:
             header = headers_of(spec, lang)
             rows = examples[spec.key]
+        mark = Styled(example_mark(lang), "note")
         sheets.append(
             Sheet(
                 spec.label(lang),
-                header,
-                [[Styled(v, "note") if v is not None else None for v in row] for row in rows],
+                [EXAMPLE.label(lang), *header],
+                [
+                    [mark, *(Styled(v, "note") if v is not None else None for v in row)]
+                    for row in rows
+                ],
                 title_lines=[_instructions(spec, lang)],
                 landscape=False,
             )
@@ -169,7 +182,13 @@ def guide_sheet(lang: str) -> Sheet:
                 "One workbook describes a whole contest. Group and stage cells take the code "
                 "or the name; yes/no cells take 是/否, yes/no, 1/0; a stage's score rows imply "
                 "the assignments they need."
-            )
+            ),
+            _(
+                "The example rows of every sheet are marked in its first column (%(mark)s): a "
+                "file that still has one is refused. Delete them, or replace them with your "
+                "data and clear the mark.",
+                mark=EXAMPLE.label(lang),
+            ),
         ],
         landscape=False,
     )

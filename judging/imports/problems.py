@@ -43,6 +43,11 @@ MESSAGES = {
     "duplicate_column": N_("Two columns mean the same thing (%(column)s)."),
     "unknown_column": N_("Unknown column: not a criterion of any stage of this contest."),
     "one_row": N_("This sheet takes exactly one row."),
+    "example_row": N_(
+        "This is an example row of the template: delete it, or replace it with real data, "
+        "before importing. A row stays an example while this cell holds the mark, even when "
+        "its other cells were changed: clear the mark of a row you filled in."
+    ),
     # cells
     "required": N_("A value is required."),
     "formula": N_("A formula where a value is expected: type the value itself."),

@@ -92,6 +92,11 @@ def import_workbook(
         tables = _tables(book, kind, problems, stage_code=stage_code)
     except ExcelRefused as err:
         raise ImportRejected([refusal(err)]) from None
+    # A template's example rows refuse the file before its rows are checked, as a missing
+    # column does: rows checked with the examples (or without them) would be refused for
+    # the examples' sake (an unknown judge, a duplicate code, a criterion column left over),
+    # problems that are not the organizer's and would bury the one that is.
+    problems.extend(p for table in tables.values() for p in table.examples)
     if problems:
         raise ImportRejected(problems)
 

@@ -278,6 +278,23 @@ CONTEST_WORKBOOK = (
 )
 SHEETS = {spec.key: spec for spec in CONTEST_WORKBOOK}
 
+#: The first column of every template sheet: a cell in it marks the template's example rows,
+#: which an import refuses (docs/excel.md § Templates). It is no column of any sheet, so an
+#: export never writes it; the mark is a value, not a style, so it survives any spreadsheet.
+EXAMPLE = Column("example", "示例行", "example row")
+EXAMPLE_MARK = {"zh": "示例", "en": "EXAMPLE"}
+_EXAMPLE_HEADERS = {header_key(EXAMPLE.zh), header_key(EXAMPLE.en)}
+
+
+def example_mark(lang: str) -> str:
+    """The text templates write in the example column of an example row."""
+    return EXAMPLE_MARK["zh" if lang.startswith("zh") else "en"]
+
+
+def is_example_header(text: str) -> bool:
+    """Whether a header cell is the template's example column (示例行, example row)."""
+    return any(key in _EXAMPLE_HEADERS for key in header_keys(text))
+
 
 # -- choices: every value, its English title and Chinese words people write
 

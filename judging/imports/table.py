@@ -6,13 +6,16 @@ normalized the way people's spreadsheets need: full-width letters and digits bec
 ASCII, non-breaking and ideographic spaces become spaces, zero-width characters go, and
 stray spaces at either end are dropped; codes and names that are looked up get full
 NFKC. Numbers stored as text and codes stored as numbers are both understood.
+
+A column headed 示例行 / example row (a template's first column) marks example rows: a row
+with anything in it is set apart as a problem, never read as data.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -21,7 +24,15 @@ from openpyxl.utils import get_column_letter
 
 from judging.imports.problems import Problem, problem
 from judging.imports.reader import Book, CellError, Formula
-from judging.imports.spec import NO, YES, Choices, SheetSpec, header_key, header_keys
+from judging.imports.spec import (
+    NO,
+    YES,
+    Choices,
+    SheetSpec,
+    header_key,
+    header_keys,
+    is_example_header,
+)
 
 HEADER_SCAN = 30
 
@@ -75,7 +86,9 @@ def split_list(value: str) -> list[str]:
 
 @dataclass
 class Table:
-    """One sheet found and split: header row, where each known column is, the data rows."""
+    """One sheet found and split: header row, where each known column is, the data rows;
+    ``examples`` holds a problem for each row marked as a template's example (left out of
+    ``rows``)."""
 
     spec: SheetSpec
     sheet: str
@@ -84,6 +97,7 @@ class Table:
     headers: dict[int, str]
     extra: dict[int, str]
     rows: list[tuple[int, dict[int, object]]]
+    examples: list[Problem] = field(default_factory=list)
 
     def has(self, key: str) -> bool:
         """Whether the file has this column."""
@@ -146,8 +160,23 @@ def read_table(
                 )
             headers = {col: clean_text(v) for col, v in values.items()}
             used = set(found.values())
+            marker = next(
+                (c for c, h in sorted(headers.items()) if c not in used and is_example_header(h)),
+                None,
+            )
+            if marker is not None:
+                used.add(marker)
             extra = {col: h for col, h in headers.items() if col not in used and h}
-            return Table(spec, sheet, row_number, found, headers, extra, list(rows))
+            table = Table(spec, sheet, row_number, found, headers, extra, [])
+            if marker is None:
+                table.rows = list(rows)
+                return table
+            for data_row in rows:
+                if _blank(data_row[1].get(marker)):
+                    table.rows.append(data_row)
+                else:
+                    table.examples.append(_example_row(table, data_row, marker))
+            return table
         if len(found) > best[1]:
             best = (row_number, len(found), set(found))
         if scanned >= HEADER_SCAN:
@@ -162,6 +191,24 @@ def read_table(
         )
     )
     return None
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not clean_text(value))
+
+
+def _example_row(table: Table, data_row: tuple[int, dict[int, object]], marker: int) -> Problem:
+    """The problem of a row still marked as the template's example: whatever its other cells
+    now hold, the mark says it came from the template, so it is refused rather than guessed."""
+    row, values = data_row
+    return problem(
+        "example_row",
+        sheet=table.sheet,
+        row=row,
+        column=get_column_letter(marker),
+        header=table.headers[marker],
+        value=values[marker],
+    )
 
 
 def _order(spec: SheetSpec):

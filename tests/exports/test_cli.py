@@ -111,4 +111,22 @@ def test_excel_template(base, runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     ws = read(out.read_bytes())["评分"]
-    assert [c.value for c in ws[2]][:4] == ["赛段", "评委", "编号", "路演"]
+    assert [c.value for c in ws[2]][:5] == ["示例行", "赛段", "评委", "编号", "路演"]
+
+
+def test_an_untouched_template_is_refused_by_every_import_command(base, runner, tmp_path):
+    before = counts()
+    for kind, args in (
+        ("contest", ["import-contest"]),
+        ("contest", ["import-contest", "--dry-run"]),
+        ("entries", ["import-entries", "--contest", SLUG]),
+        ("judges", ["import-judges", "--contest", SLUG, "--dry-run"]),
+        ("scores", ["import-scores", "--contest", SLUG, "--stage", "prelim"]),
+    ):
+        path = tmp_path / f"template-{kind}.xlsx"
+        assert runner.invoke(args=["excel-template", kind, "-o", str(path)]).exit_code == 0
+        result = runner.invoke(args=[*args, str(path), "--lang", "en"])
+        assert result.exit_code == 1, (args, result.output)
+        assert "This is an example row of the template" in result.output
+        assert "nothing was written" in result.output
+    assert counts() == before

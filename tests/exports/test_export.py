@@ -23,7 +23,7 @@ from tests.conftest import (
     create_sheet,
     create_stage,
 )
-from tests.exports.conftest import counts, read, xlsx
+from tests.exports.conftest import counts, read, to_bytes, xlsx
 
 TZ = "Asia/Shanghai"
 INJECTION = '=HYPERLINK("http://x","y")'
@@ -222,13 +222,19 @@ def test_templates_have_instructions_a_header_and_an_example(app, english):
         ws = read(files.template_workbook(kind, lang="zh_CN"))[sheet]
         rows = _rows(ws)
         assert len(rows) >= 3, kind
-        assert rows[0][0] and rows[1][0] == first and rows[2][0]
-        assert ws.cell(3, 1).font.i  # the example row looks like one
+        assert "示例行" in rows[0][0]
+        assert rows[1][:2] == ["示例行", first] and rows[2][0] == "示例" and rows[2][1]
+        assert ws.cell(3, 2).font.i  # the example row looks like one, and says so in column A
         assert ws.cell(2, 1).font.b
-    # The contest template's examples make a valid contest.
-    data = files.template_workbook("contest", lang="en")
-    assert read(data).sheetnames[:2] == ["Guide", "contest"]
-    result = import_workbook(data=data, kind="contest")
+    # The contest template's examples make a valid contest once their marks are cleared.
+    wb = read(files.template_workbook("contest", lang="en"))
+    assert wb.sheetnames[:2] == ["Guide", "contest"]
+    for ws in wb.worksheets[1:]:
+        assert ws["A2"].value == "example row"
+        for cell in ws["A"][2:]:
+            assert cell.value == "EXAMPLE"
+            cell.value = None
+    result = import_workbook(data=to_bytes(wb), kind="contest")
     db.session.commit()
     assert result.created["stages"] == 2 and result.created["entries"] == 1
     assert db.session.scalar(sa.select(Contest.slug)) == "demo-2024"
@@ -236,7 +242,7 @@ def test_templates_have_instructions_a_header_and_an_example(app, english):
 
 def test_a_stage_scores_template_has_its_criteria(base):
     ws = read(files.template_workbook("scores", lang="zh_CN", stage=base.stage("prelim")))["评分"]
-    assert [c.value for c in ws[2]][:7] == ["赛段", "评委", "编号", "技术", "团队", "市场", "备注"]
+    assert [c.value for c in ws[2]][1:8] == ["赛段", "评委", "编号", "技术", "团队", "市场", "备注"]
 
 
 def test_text_xml_cannot_hold_is_cleaned_and_overlong_text_cut():

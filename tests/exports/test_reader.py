@@ -16,7 +16,8 @@ from judging.imports.reader import Book, ExcelRefused, Formula, Limits, number
 from judging.imports.service import import_workbook
 from judging.imports.spec import ENTRIES, header_key
 from judging.imports.table import clean_key, clean_text, parse_number, read_table, split_list
-from tests.exports.conftest import blank_workbook, to_bytes, xlsx
+from tests.exports.conftest import blank_workbook, counts, to_bytes, xlsx
+from tests.fixtures.excel.make_bad_files import BASE
 
 
 def test_numbers_come_back_exactly_as_typed():
@@ -96,6 +97,55 @@ def test_a_file_with_these_quirks_imports_normalized(base):
     assert seven.phone == "13800006499"
     assert seven.organization == "DLUT 大学"
     assert db.session.scalar(sa.select(Entry.title).where(Entry.code == "G-002")) == "复合材料"
+
+
+def test_rows_marked_in_the_example_column_are_set_apart_wherever_the_column_is():
+    wb = blank_workbook()
+    ws = wb.create_sheet("entries")
+    ws.append(["code", "title", "group", "示例行 / Example Row"])
+    ws.append(["A-001", "示例项目", "天使组", "EXAMPLE"])
+    ws.append(["A-002", "真实项目", "天使组", None])
+    ws.append(["A-003", "改过的示例", "天使组", " 示例 "])
+    ws.append(["A-004", "清空了标记", "天使组", "\u3000"])
+    problems = []
+    table = read_table(Book(to_bytes(wb)), "entries", ENTRIES, problems)
+    assert problems == [] and table.extra == {}  # the mark's column is no unknown column
+    assert [row for row, _ in table.rows] == [3, 5]
+    assert [(p.code, p.row, p.place, p.value) for p in table.examples] == [
+        ("example_row", 2, "D 示例行 / Example Row", "EXAMPLE"),
+        ("example_row", 4, "D 示例行 / Example Row", " 示例 "),
+    ]
+
+
+def test_a_marked_row_refuses_the_file_even_when_edited_and_a_cleared_one_imports(base):
+    header = ["示例行", *BASE["项目"][0]]
+    edited = ["示例", "A-030", "真实的项目", "天使组", None, None, "否", None]
+    real = [None, "A-031", "另一个项目", "成长组", None, None, "否", None]
+    before = counts()
+    for dry_run in (False, True):
+        with pytest.raises(ImportRejected) as caught:
+            import_workbook(
+                data=xlsx({"项目": [header, edited, real]}),
+                kind="entries",
+                contest=base,
+                dry_run=dry_run,
+            )
+        [problem] = caught.value.problems
+        assert (problem.code, problem.sheet, problem.row, problem.place) == (
+            "example_row",
+            "项目",
+            2,
+            "A 示例行",
+        )
+        assert "even when its other cells were changed" in problem.reason
+        db.session.rollback()
+        assert counts() == before
+    edited[0] = None
+    result = import_workbook(
+        data=xlsx({"项目": [header, edited, real]}), kind="entries", contest=base
+    )
+    db.session.commit()
+    assert result.created == {"entries": 2}
 
 
 def test_formula_cells_are_read_as_formulas_not_their_cached_values():

@@ -88,6 +88,27 @@ def test_a_bad_upload_shows_the_problem_table_and_writes_nothing(base, organizer
     assert counts() == before
 
 
+def test_an_untouched_template_is_refused_on_the_pages_even_for_a_dry_run(base, organizer_client):
+    before = counts()
+    for kind, url in (
+        ("contest", "/excel/import"),
+        ("contest", f"{PAGE}/import/contest"),
+        ("entries", f"{PAGE}/import/entries"),
+        ("judges", f"{PAGE}/import/judges"),
+        ("scores", f"{PAGE}/import/scores"),
+    ):
+        template = organizer_client.get(f"/excel/templates/{kind}.xlsx").data
+        for dry_run in ({}, {"dry_run": "y"}):
+            fields = {"stage": "prelim"} if kind == "scores" else {}
+            response = _upload(organizer_client, url, template, kind, **fields, **dry_run)
+            assert response.status_code == 422, (url, dry_run)
+            html = response.get_data(as_text=True)
+            rows = re.findall(r"<tr><td>(.*?)</td><td class=\"num\">(\d*)</td><td>(.*?)</td>", html)
+            assert rows and {place for _, _, place in rows} == {"A 示例行"}, (url, rows)
+            assert "This is an example row" in html or "这是模板中的示例行" in html
+    assert counts() == before
+
+
 def test_a_hostile_upload_is_refused_on_the_page(base, organizer_client, bad_files):
     before = counts()
     data = bad_files["zip_bomb.xlsx"].read_bytes()
