@@ -94,6 +94,23 @@ MESSAGES = {
     "submitted_changed": N_(
         "The sheet was already submitted with other points: reopen it first (with a reason)."
     ),
+    # the results workflow
+    "stage_published": N_(
+        "%(stage)s is published: its results are frozen. Withdraw the publication (with a "
+        "reason) before importing into it."
+    ),
+    "state_by_workflow": N_(
+        "A stage's state is changed on its page or with `flask stage` (which says what "
+        "happens and asks for a reason going back), not by an import."
+    ),
+    "conflict_published": N_(
+        "The judge has a submitted sheet for this entry in %(stage)s, which is published: "
+        "withdraw its publication first."
+    ),
+    "entry_published": N_(
+        "The entry takes part in %(stage)s, which is published: withdraw its publication "
+        "before changing its group, status or stages."
+    ),
 }
 
 

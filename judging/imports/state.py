@@ -17,7 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from judging.auth.models import User
-from judging.common.enums import ConflictStatus
+from judging.common.enums import ConflictStatus, SheetState, StageState
 from judging.contests.models import (
     AdvanceQuota,
     AwardTier,
@@ -29,7 +29,7 @@ from judging.contests.models import (
     Stage,
 )
 from judging.entries.models import Entry
-from judging.entries.queries import furthest_advanced
+from judging.entries.queries import furthest_advanced, taking_part
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
 from judging.scoring.models import Score, ScoreSheet
@@ -72,6 +72,7 @@ class Existing:
         self._stages: dict[int, str] = {}
         self._judges: dict[int, str] = {}
         self._entries: dict[int, str] = {}
+        self._published_links: tuple[dict, dict] | None = None
 
     # -- loading
 
@@ -299,6 +300,40 @@ class Existing:
                     .where(Score.sheet_id.in_(ids[s : s + 500]))
                 ):
                     self.records["sheets"][sheets[sheet_id]]["points"][name] = exact(points)
+
+    def published_stages(self) -> set[str]:
+        """The codes of the contest's published stages (frozen: an import cannot change them)."""
+        return {
+            code
+            for code, record in self.records["stages"].items()
+            if record["state"] == StageState.PUBLISHED
+        }
+
+    def published_links(self) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+        """For the published stages: (username, code) → a stage code where the judge has a
+        submitted sheet for the entry; and entry code → a published stage it takes part in."""
+        if self._published_links is not None:
+            return self._published_links
+        sheets: dict[tuple[str, str], str] = {}
+        entries: dict[str, str] = {}
+        codes = self.published_stages()
+        stage_ids = [self.ids["stages"][c] for c in codes]
+        if self.contest_id is not None and stage_ids:
+            stages, judges, entry_codes = self._stages, self._judges, self._entries
+            for stage_id, judge_id, entry_id in db.session.execute(
+                sa.select(ScoreSheet.stage_id, ScoreSheet.judge_id, ScoreSheet.entry_id).where(
+                    ScoreSheet.stage_id.in_(stage_ids),
+                    ScoreSheet.state == SheetState.SUBMITTED,
+                )
+            ):
+                sheets[(judges[judge_id], entry_codes[entry_id])] = stages[stage_id]
+            part = taking_part(self.contest_id)
+            for stage_id, entry_id in db.session.execute(
+                sa.select(part.c.stage_id, part.c.entry_id).where(part.c.stage_id.in_(stage_ids))
+            ):
+                entries.setdefault(entry_codes[entry_id], stages[stage_id])
+        self._published_links = (sheets, entries)
+        return self._published_links
 
     def binding(self) -> set[tuple[str, str]]:
         """(username, code) pairs with a binding conflict."""

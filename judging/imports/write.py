@@ -14,7 +14,13 @@ import sqlalchemy as sa
 
 from judging.auth.models import User
 from judging.common.audit import record
-from judging.common.enums import ConflictStatus, ParticipationSource, Role, SheetState
+from judging.common.enums import (
+    ConflictStatus,
+    ParticipationSource,
+    Role,
+    SheetState,
+    StageState,
+)
 from judging.common.models import utcnow
 from judging.contests.models import (
     AdvanceQuota,
@@ -98,7 +104,20 @@ class Writer:
             step(contest_id)
         self.advance(contest_id)
         db.session.flush()
+        self.publications()
         return contest_id
+
+    def publications(self) -> None:
+        """A stage created already published (a contest run elsewhere, re-imported) comes
+        with its results frozen and published, as the demo loader does: the public then
+        sees that snapshot. Existing stages never change state here (the validator refuses)."""
+        from judging.awards.workflow import publish_as_loaded
+
+        for code, values in self.plan.create["stages"].items():
+            if values.get("state") == StageState.PUBLISHED:
+                stage = db.session.get(Stage, self.ids["stages"][code])
+                user = db.session.get(User, self.user_id) if self.user_id else None
+                publish_as_loaded(stage, user=user)
 
     # -- structure
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from judging.awards.queries import awards_result
+from judging.awards import workflow
+from judging.awards.queries import awards_result, snapshot_difference, stage_result
 from judging.contests.models import Contest
 from judging.contests.queries import get_contest
 from judging.contests.standings import clear_cache, group_standings
@@ -58,6 +59,11 @@ def outcome(contest: Contest) -> dict:
     return out
 
 
+def by_code(payload: dict) -> tuple:
+    """A snapshot's rules and outcomes keyed by entry code (ids differ between databases)."""
+    return payload["rules"], {e["code"]: e for e in payload["entries"].values()}
+
+
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_demo_exported_and_imported_into_an_empty_database_ranks_and_awards_the_same(
     app, english, lang
@@ -65,6 +71,12 @@ def test_demo_exported_and_imported_into_an_empty_database_ranks_and_awards_the_
     load_demo(SEED_DIR)
     db.session.commit()
     before = outcome(get_contest("dalian-2020"))
+    home = {
+        code: by_code(
+            workflow.current_publication(get_contest("dalian-2020").stage(code)).snapshot.payload
+        )
+        for code in ("prelim", "semi")
+    }
     data = files.contest_workbook(get_contest("dalian-2020"), lang=lang, tz="Asia/Shanghai")
     # No sheet carries a template's example column (where the reader looks for a header).
     book = Book(data)
@@ -92,3 +104,11 @@ def test_demo_exported_and_imported_into_an_empty_database_ranks_and_awards_the_
     assert len(before["tiers"]) == 22 and len(before["specials"]) == 20
     # Importing the same export again changes nothing.
     assert not import_workbook(data=data, kind="contest").changed
+    # The published stages arrive published as they were: confirmed, frozen, and the same
+    # snapshot content as at home.
+    for code in ("prelim", "semi"):
+        stage = get_contest("dalian-2020").stage(code)
+        publication = workflow.current_publication(stage)
+        assert publication is not None and publication.snapshot is not None
+        assert not snapshot_difference(stage_result(stage))[1]
+        assert by_code(publication.snapshot.payload) == home[code]

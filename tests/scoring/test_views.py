@@ -416,3 +416,50 @@ def test_a_stored_total_that_differs_from_the_points_is_found(arena):
     sheet.recount()
     db.session.flush()
     assert sheets_with_wrong_totals() == []
+
+
+def test_a_reopened_sheet_can_be_finished_while_its_stage_is_closed(
+    judge_client, organizer_client, arena
+):
+    closed = arena.closed
+    criterion = closed.criteria[0]
+    sheet = create_sheet(closed, arena.judge, arena.entry, {criterion: "70"})
+    db.session.commit()
+    closed_url = url(closed, arena.entry)
+    assert "本赛段未开放评分" not in text(judge_client.get(closed_url)), "submitted: read-only"
+    home = judge_client.get("/judge/").get_data(as_text=True)
+    assert closed_url not in home, "a closed stage lists nothing to do"
+    token = csrf_token(organizer_client, "/contests/dalian-2020/stages/prelim/sheets")
+    response = organizer_client.post(
+        f"/contests/dalian-2020/sheets/{sheet.id}/reopen",
+        data={"csrf_token": token, "reason": "分数漏填一位"},
+    )
+    assert response.status_code == 302
+    # The judge finds it on the home page and can finish it although the stage is closed.
+    home = judge_client.get("/judge/").get_data(as_text=True)
+    assert closed_url in home and url(closed, arena.growth_entry) not in home
+    page = text(judge_client.get(closed_url))
+    assert "组委会已重新开放此评分表" in page
+    response = judge_client.post(
+        closed_url,
+        data={
+            "csrf_token": csrf_token(judge_client, closed_url),
+            "version": "2",
+            "action": "submit",
+            f"c{criterion.id}": "75",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    sheet = db.session.get(ScoreSheet, sheet.id)
+    assert sheet.state == SheetState.SUBMITTED and sheet.total == Decimal("75")
+    assert sheet.reopened_at is not None
+    # Another sheet of the closed stage stays closed to the judge.
+    before = rows()
+    other = url(closed, arena.growth_entry)
+    response = judge_client.post(
+        other,
+        data={"csrf_token": csrf_token(judge_client, closed_url), "version": "0", "action": "save"},
+    )
+    assert response.status_code == 404
+    assert rows() == before

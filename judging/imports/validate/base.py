@@ -6,7 +6,7 @@ import re
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from judging.common.enums import ConflictStatus
+from judging.common.enums import ConflictStatus, StageState
 from judging.imports.problems import Problem
 from judging.imports.state import Existing
 from judging.imports.table import Cells, Table, clean_key
@@ -125,6 +125,13 @@ class ValidatorBase:
             return ""
         self.plan.update[kind][key] = diff
         return "changed"
+
+    def published(self, stage: str) -> str | None:
+        """The name of ``stage`` when it is published (frozen against imports), else None."""
+        record = self.x.records["stages"].get(stage)
+        if record is not None and record["state"] == StageState.PUBLISHED:
+            return record["name"]
+        return None
 
     def _label(self, table: Table, field: str) -> str:
         column = COLUMN_OF.get(field, field)

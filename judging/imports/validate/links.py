@@ -32,6 +32,13 @@ class LinkRows(ValidatorBase):
             key = (judge, entry)
             if self.seen(seen, key, cells, "entry"):
                 continue
+            old = self.x.records["conflicts"].get(key)
+            was = old is not None and old["status"] == ConflictStatus.BINDING
+            status = full["status"] if table.has("status") or old is None else old["status"]
+            frozen = self.x.published_links()[0].get(key)
+            if frozen and was != (status == ConflictStatus.BINDING):
+                cells.bad("entry", "conflict_published", stage=self.published(frozen))
+                continue
             self.merge("conflicts", key, cells, self.present(table, full), full)
 
     def assignments(self, table: Table | None) -> None:
@@ -49,6 +56,9 @@ class LinkRows(ValidatorBase):
                 continue
             key = (stage, judge, entry)
             if self.seen(seen, key, cells, "entry"):
+                continue
+            if key not in self.x.records["assignments"] and self.published(stage):
+                cells.bad("stage", "stage_published", stage=self.published(stage))
                 continue
             self.merge("assignments", key, cells, {})
 
@@ -135,6 +145,10 @@ class LinkRows(ValidatorBase):
             points = {spec.name: clean[spec.id] for spec in rubric if spec.id in clean}
             values = {"state": state, "comment": comment, "points": points}
             existing = self.x.records["sheets"].get(key)
+            changes = existing is None or any(existing[f] != v for f, v in values.items())
+            if changes and self.published(stage):
+                cells.bad("stage", "stage_published", stage=self.published(stage))
+                continue
             if existing is not None and existing["state"] == SheetState.SUBMITTED:
                 if any(existing[f] != v for f, v in values.items()):
                     cells.bad("entry", "submitted_changed")

@@ -43,9 +43,21 @@ class PeopleRows(ValidatorBase):
             }
             if not code or self.seen(seen, code, cells, "code") or not cells.ok:
                 continue
+            values = self.present(table, full)
+            existing = self.x.records["entries"].get(code)
+            frozen = self.x.published_links()[1].get(code)
+            if existing is not None and frozen:
+                moved = [
+                    f
+                    for f in ("group", "status", "advanced_to")
+                    if f in values and existing.get(f) != values[f]
+                ]
+                if moved:
+                    cells.bad(moved[0], "entry_published", stage=self.published(frozen))
+                    continue
             if table.has("advanced_to"):
                 self.plan.explicit_advance.add(code)
-            self.merge("entries", code, cells, self.present(table, full), full)
+            self.merge("entries", code, cells, values, full)
 
     def judges(self, table: Table | None) -> None:
         """评委: name, username, organization, title, expertise, email."""

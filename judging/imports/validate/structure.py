@@ -12,6 +12,7 @@ from judging.imports.spec import CONTEST_STATUS, RULE, STAGE_KIND, STAGE_STATE
 from judging.imports.state import CENT
 from judging.imports.table import Cells, Table, clean_key, split_list
 from judging.imports.validate.base import (
+    COLUMN_OF,
     MAX_MONEY,
     MAX_POINTS,
     SLUG,
@@ -107,7 +108,19 @@ class StructureRows(ValidatorBase):
             if self.seen(orders, full["position"], cells, "order") or not cells.ok:
                 continue
             placed.append((code, full["position"], cells))
-            self.merge("stages", code, cells, self.present(table, full), full)
+            values = self.present(table, full)
+            existing = self.x.records["stages"].get(code)
+            if existing is not None:
+                changed = {f for f, v in values.items() if existing.get(f) != v}
+                if "state" in changed:
+                    cells.bad("state", "state_by_workflow")
+                    continue
+                frozen = changed - {"name", "pitch_minutes", "qa_minutes"}
+                if frozen and self.published(code):
+                    field = COLUMN_OF.get(min(frozen), min(frozen))
+                    cells.bad(field, "stage_published", stage=self.published(code))
+                    continue
+            self.merge("stages", code, cells, values, full)
         self._positions("stages", placed, lambda key: None, lambda key: key)
 
     def _advance(self, cells: Cells) -> tuple[int | None, tuple[tuple[str, int], ...]]:
