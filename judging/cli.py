@@ -24,6 +24,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(judge_link)
     app.cli.add_command(rank_command)
     app.cli.add_command(awards_command)
+    app.cli.add_command(verify_audit)
 
     from judging.exports.cli import register as register_excel
 
@@ -240,3 +241,34 @@ def awards_command(slug: str, as_json: bool):
     for group, total in totals["by_group"].items():
         click.echo(f"  total {group}: {total}")
     click.echo(f"  total: {totals['overall']} ({totals['count']} awards)")
+
+
+@click.command("verify-audit")
+@click.option("--contest", "slug", default=None, help="The contest's slug.")
+@click.option(
+    "--global", "global_chain", is_flag=True, help="The chain of events of no contest (sign-ins)."
+)
+@click.pass_context
+def verify_audit(ctx: click.Context, slug: str | None, global_chain: bool):
+    """Check a contest's audit log hash chain; report the first broken link (exit 1)."""
+    from judging.common.audit import verify_chain
+    from judging.contests.queries import get_contest
+
+    if (slug is None) == (not global_chain):
+        raise click.UsageError("give --contest SLUG or --global")
+    contest_id, name = None, "the global audit chain"
+    if slug is not None:
+        contest = get_contest(slug)
+        if contest is None:
+            click.echo(f"no contest {slug!r}", err=True)
+            ctx.exit(2)
+        contest_id, name = contest.id, f"the audit log of {slug}"
+    db.session.rollback()  # verify in a transaction of its own (one consistent view)
+    report = verify_chain(contest_id)
+    db.session.rollback()
+    if report.ok:
+        click.echo(f"OK: {name} is intact ({report.events} events).")
+        return
+    tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    click.echo(f"BROKEN: {name} ({report.events} events): {report.broken.describe(tz)}")
+    ctx.exit(1)
