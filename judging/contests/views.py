@@ -9,12 +9,7 @@ from flask_login import current_user
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
 from judging.common.forms import BaseForm
-from judging.contests.queries import (
-    audit_page,
-    contest_or_404,
-    contest_overview,
-    list_contests,
-)
+from judging.contests.queries import contest_or_404, contest_overview, list_contests
 from judging.contests.services import TRANSITIONS, StageStateError, set_stage_state
 from judging.extensions import db
 
@@ -47,18 +42,6 @@ def overview(slug: str):
         ov=contest_overview(contest),
         transitions=TRANSITIONS,
         form=BaseForm(),
-    )
-
-
-@bp.route("/contests/<slug>/audit")
-@organizer_required
-def audit(slug: str):
-    """The contest's audit log: who did what, when, from where, old → new."""
-    contest = contest_or_404(slug)
-    page = request.args.get("page", 1, type=int)
-    rows, has_more = audit_page(contest.id, page=page)
-    return render_template(
-        "contests/audit.html", contest=contest, rows=rows, page=page, has_more=has_more
     )
 
 
