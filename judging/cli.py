@@ -266,9 +266,10 @@ def verify_audit(ctx: click.Context, slug: str | None, global_chain: bool):
     db.session.rollback()  # verify in a transaction of its own (one consistent view)
     report = verify_chain(contest_id)
     db.session.rollback()
+    events = f"{report.events} event{'' if report.events == 1 else 's'}"
     if report.ok:
-        click.echo(f"OK: {name} is intact ({report.events} events).")
+        click.echo(f"OK: {name} is intact ({events}, last hash {report.last_hash}).")
         return
     tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
-    click.echo(f"BROKEN: {name} ({report.events} events): {report.broken.describe(tz)}")
+    click.echo(f"BROKEN: {name} ({events}): {report.broken.describe(tz)}")
     ctx.exit(1)

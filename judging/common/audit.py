@@ -232,6 +232,7 @@ class ChainReport:
     chain_key: int
     events: int
     broken: ChainBreak | None = None
+    last_hash: str = GENESIS
 
     @property
     def ok(self) -> bool:
@@ -316,7 +317,7 @@ def verify_chain(contest_id: int | None) -> ChainReport:
             )
     else:
         broken = _check_head(head, events, position, at)
-    return ChainReport(key, count, broken)
+    return ChainReport(key, count, broken, last_hash=expected)
 
 
 def _check_head(head, events, position, at) -> ChainBreak | None:
