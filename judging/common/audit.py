@@ -329,11 +329,13 @@ def _check_head(head, events, position, at) -> ChainBreak | None:
             return None
         return ChainBreak("head", detail=f"the chain has {count} events but no head row")
     last_id, last_hash, recorded = head
-    if count and last_id == events[-1][0] and position.get(last_hash) == count - 1:
-        if recorded == count:
+    if count and position.get(last_hash) == count - 1:
+        if last_id == events[-1][0] and recorded == count:
             return None
         return ChainBreak(
-            "head", detail=f"the head counts {recorded} events, the chain has {count}"
+            "head",
+            detail=f"the head names event #{last_id} of {recorded} as the last; the chain "
+            f"ends with #{events[-1][0]} of {count}",
         )
     if count == 0 and last_hash == GENESIS and recorded == 0:
         return None

@@ -340,3 +340,18 @@ def test_concurrent_writers_keep_one_linear_chain(shared_app):
     assert report.events == threads * per_thread
     links = db.session.scalars(sa.select(AuditEvent.prev_hash)).all()
     assert len(set(links)) == len(links), "no two events follow the same one (no fork)"
+
+
+def test_an_edited_head_is_caught(app):
+    contest = create_contest()
+    ids = _events(contest, 3)
+    for values in ({"event_count": 7}, {"last_id": ids[0]}):
+        db.session.execute(
+            sa.update(AuditHead).where(AuditHead.chain_key == contest.id).values(**values)
+        )
+        report = verify_chain(contest.id)
+        assert report.broken.kind == "head" and report.broken.event_id is None
+        assert f"ends with #{ids[-1]} of 3" in report.broken.describe()
+        db.session.rollback()
+    db.session.execute(sa.delete(AuditHead))
+    assert verify_chain(contest.id).broken.kind == "head", "a missing head"
