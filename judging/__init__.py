@@ -75,6 +75,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.add_template_filter(plain, "points")
     app.add_template_filter(yuan, "money")
 
+    from judging.audit import views as audit_views
     from judging.auth import views as auth_views
     from judging.awards import views as award_views
     from judging.common import errors
@@ -90,6 +91,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(contest_views.bp)
+    app.register_blueprint(audit_views.bp)
     app.register_blueprint(judge_views.bp)
     app.register_blueprint(judge_views.jury)
     app.register_blueprint(scoring_views.bp)

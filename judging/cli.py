@@ -26,6 +26,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(awards_command)
     app.cli.add_command(stage_command)
     app.cli.add_command(confirm_command)
+    app.cli.add_command(verify_audit)
 
     from judging.exports.cli import register as register_excel
 
@@ -373,3 +374,35 @@ def confirm_command(
         click.echo(f"Refused: {err}", err=True)
         raise SystemExit(1) from err
     click.echo(f"Confirmed and frozen: {snapshot.content_hash[:16]}")
+
+
+@click.command("verify-audit")
+@click.option("--contest", "slug", default=None, help="The contest's slug.")
+@click.option(
+    "--global", "global_chain", is_flag=True, help="The chain of events of no contest (sign-ins)."
+)
+@click.pass_context
+def verify_audit(ctx: click.Context, slug: str | None, global_chain: bool):
+    """Check a contest's audit log hash chain; report the first broken link (exit 1)."""
+    from judging.common.audit import verify_chain
+    from judging.contests.queries import get_contest
+
+    if (slug is None) == (not global_chain):
+        raise click.UsageError("give --contest SLUG or --global")
+    contest_id, name = None, "the global audit chain"
+    if slug is not None:
+        contest = get_contest(slug)
+        if contest is None:
+            click.echo(f"no contest {slug!r}", err=True)
+            ctx.exit(2)
+        contest_id, name = contest.id, f"the audit log of {slug}"
+    db.session.rollback()  # verify in a transaction of its own (one consistent view)
+    report = verify_chain(contest_id)
+    db.session.rollback()
+    events = f"{report.events} event{'' if report.events == 1 else 's'}"
+    if report.ok:
+        click.echo(f"OK: {name} is intact ({events}, last hash {report.last_hash}).")
+        return
+    tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    click.echo(f"BROKEN: {name} ({events}): {report.broken.describe(tz)}")
+    ctx.exit(1)

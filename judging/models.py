@@ -2,7 +2,7 @@
 
 from judging.auth.models import LoginToken, User
 from judging.awards.models import Award, Publication, ResultSnapshot
-from judging.common.audit import AuditEvent
+from judging.common.audit import AuditEvent, AuditHead
 from judging.contests.models import (
     AdvanceQuota,
     AwardTier,
@@ -21,6 +21,7 @@ from judging.scoring.models import Score, ScoreSheet
 __all__ = [
     "AdvanceQuota",
     "AuditEvent",
+    "AuditHead",
     "Assignment",
     "Award",
     "AwardTier",

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from judging import TestingConfig, create_app
+from judging.common.models import UTCDateTime, utcnow
 from judging.extensions import db
 from judging.scoring.models import ScoreSheet
 from tests.conftest import (
@@ -106,5 +107,67 @@ def test_the_sheet_totals_migration_fills_existing_sheets(empty_database_url):
         ).one()
         assert tuple(stored) == (1775, 3)
         db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_the_audit_chain_migration_chains_existing_events(empty_database_url):
+    from judging.common.audit import record, verify_chain
+
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = empty_database_url
+    app = create_app(config)
+    with app.app_context():
+        upgrade(revision="0005")  # events written before the chain existed
+        insert = sa.text(
+            "INSERT INTO audit_events (created_at, user_id, ip, action, contest_id, entry_id, "
+            "object_type, object_id, old, new, reason) VALUES (:at, NULL, '127.0.0.1', :action, "
+            ":contest, NULL, 'Stage', 7, :old, :new, :reason)"
+        ).bindparams(
+            sa.bindparam("at", type_=UTCDateTime()),
+            sa.bindparam("old", type_=sa.JSON),
+            sa.bindparam("new", type_=sa.JSON),
+        )
+        contest_ids = []
+        for slug in ("one", "two"):
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO contests (slug, name, year, organizers, status, data_version, "
+                    "created_at) VALUES (:slug, :slug, 2020, '', 'setup', 1, :at)"
+                ).bindparams(sa.bindparam("at", type_=UTCDateTime())),
+                {"slug": slug, "at": utcnow()},
+            )
+            contest_ids.append(
+                db.session.execute(
+                    sa.text("SELECT id FROM contests WHERE slug = :slug"), {"slug": slug}
+                ).scalar()
+            )
+        for n in range(7):
+            db.session.execute(
+                insert,
+                {
+                    "at": utcnow(),
+                    "action": "stage_state",
+                    "contest": contest_ids[n % 2] if n != 3 else None,
+                    "old": {"state": "open"},
+                    "new": {"state": "closed", "stage": f"第{n}段"},
+                    "reason": "" if n % 3 else "迁移前",
+                },
+            )
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        for contest_id, events in ((contest_ids[0], 4), (contest_ids[1], 2), (None, 1)):
+            report = verify_chain(contest_id)
+            assert report.ok and report.events == events, report.broken
+        db.session.rollback()
+        record("stage_state", contest_id=contest_ids[0], new={"state": "published"})
+        db.session.commit()
+        assert verify_chain(contest_ids[0]).events == 5 and verify_chain(contest_ids[0]).ok
+        db.session.remove()
+        downgrade(revision="0005")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("audit_events")}
+        assert "hash" not in columns and "prev_hash" not in columns
+        assert "audit_heads" not in sa.inspect(db.engine).get_table_names()
         downgrade(revision="base")
         db.engine.dispose()

@@ -159,21 +159,3 @@ def contest_or_404(slug: str) -> Contest:
     if contest is None:
         abort(404)
     return contest
-
-
-def audit_page(contest_id: int, *, page: int = 1, per_page: int = 100):
-    """One page of the contest's audit log, newest first, with the acting user's name."""
-    from judging.auth.models import User
-    from judging.common.audit import AuditEvent
-
-    page = max(page, 1)
-    rows = db.session.execute(
-        sa.select(AuditEvent, User.username, Entry.code)
-        .outerjoin(User, User.id == AuditEvent.user_id)
-        .outerjoin(Entry, Entry.id == AuditEvent.entry_id)
-        .where(AuditEvent.contest_id == contest_id)
-        .order_by(AuditEvent.id.desc())
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
-    ).all()
-    return rows[:per_page], len(rows) > per_page

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
-from judging.contests.queries import (
-    audit_page,
-    contest_or_404,
-    contest_overview,
-    list_contests,
-)
+from judging.contests.queries import contest_or_404, contest_overview, list_contests
 
 bp = Blueprint("contests", __name__)
 
@@ -42,16 +37,4 @@ def overview(slug: str):
 
     return render_template(
         "contests/overview.html", ov=contest_overview(contest), transitions=TRANSITIONS
-    )
-
-
-@bp.route("/contests/<slug>/audit")
-@organizer_required
-def audit(slug: str):
-    """The contest's audit log: who did what, when, from where, old → new."""
-    contest = contest_or_404(slug)
-    page = request.args.get("page", 1, type=int)
-    rows, has_more = audit_page(contest.id, page=page)
-    return render_template(
-        "contests/audit.html", contest=contest, rows=rows, page=page, has_more=has_more
     )

@@ -3,12 +3,14 @@ sheets (one row per judge × entry × criterion) and the audit log."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from judging.audit.diff import changes_text, field_changes
+from judging.audit.labels import action_label
+from judging.audit.queries import value_names
 from judging.auth.models import User
 from judging.awards.queries import StageResult
 from judging.common.audit import AuditEvent
@@ -191,43 +193,54 @@ def raw_sheet(contest: Contest, stages: list[Stage], *, tz: str) -> Sheet:
 
 
 def audit_sheet(contest: Contest, *, tz: str) -> Sheet:
-    """操作日志: every recorded action of the contest, oldest first."""
+    """操作日志: every recorded action of the contest, oldest first, with the action's name
+    and the changed fields as the log page shows them."""
     query = (
-        sa.select(AuditEvent, User.username, Entry.code)
+        sa.select(
+            AuditEvent.id,
+            AuditEvent.created_at,
+            User.username,
+            AuditEvent.ip,
+            AuditEvent.action,
+            Entry.code,
+            AuditEvent.object_type,
+            AuditEvent.object_id,
+            AuditEvent.old,
+            AuditEvent.new,
+            AuditEvent.reason,
+        )
         .outerjoin(User, User.id == AuditEvent.user_id)
         .outerjoin(Entry, Entry.id == AuditEvent.entry_id)
         .where(AuditEvent.contest_id == contest.id)
         .order_by(AuditEvent.id)
     )
 
-    def show(value) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    names = value_names(contest.id)
 
     def rows():
-        for event, username, code in db.session.execute(query).yield_per(2000):
+        for row in db.session.execute(query).yield_per(2000):
+            changes = changes_text(field_changes(row.old, row.new, names=names))
             yield [
-                local_time(event.created_at, tz),
-                username or "",
-                event.ip,
-                event.action,
-                code or "",
-                f"{event.object_type} {event.object_id or ''}".strip(),
-                show(event.old),
-                show(event.new),
-                event.reason,
+                row.id,
+                local_time(row.created_at, tz),
+                row.username or "",
+                row.ip,
+                action_label(row.action),
+                row.code or "",
+                f"{row.object_type} {row.object_id or ''}".strip(),
+                Styled(changes, "wrap") if "\n" in changes else changes,
+                row.reason,
             ]
 
     header = [
+        "#",
         _("Time"),
         _("Who"),
         _("From"),
         _("Action"),
         _("Entry"),
         _("Object"),
-        _("Old"),
-        _("New"),
+        _("Changes"),
         _("Reason"),
     ]
-    return Sheet(_("Audit log"), header, rows(), widths={6: 50, 7: 50})
+    return Sheet(_("Audit log"), header, rows(), formats={0: INTEGER}, widths={4: 24, 7: 60})

@@ -9,7 +9,7 @@ On SQLite the column is dropped by rebuilding ``entries`` (batch mode); ``env.py
 migrations with foreign keys off there, so dropping the old table cascades into nothing.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 15:00:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -361,7 +361,7 @@ def test_organizer_reopens_a_sheet_with_a_reason(judge_client, organizer_client,
     )
     assert response.status_code == 302
     audit = text(organizer_client.get("/contests/dalian-2020/audit"))
-    assert "sheet_reopen" in audit and "录入错误" in audit
+    assert "录入错误" in audit and "sheet_reopen" not in audit, "the action by name"
 
 
 # ------------------------------------------------------------------ concurrency

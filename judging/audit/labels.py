@@ -1,0 +1,145 @@
+"""Names of the audit log's actions, fields and values, in the visitor's language.
+
+To name a new action, add its code to ``ACTIONS``; a new field of ``old``/``new``, to
+``FIELDS``; values of a field shown by title (an enum), to ``VALUES``. Anything not
+listed is shown as it was recorded.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from judging.common.enums import ConflictSource, ConflictStatus, SheetState, StageState
+from judging.leaderboard.models import LivePhase
+
+#: Every action code the app records, with its name.
+ACTIONS = {
+    "sign_in": _l("Signed in with a password"),
+    "sign_in_link": _l("Signed in with a one-time link"),
+    "judge_links_issued": _l("Judge sign-in links issued"),
+    "sheet_save": _l("Sheet saved as a draft"),
+    "sheet_submit": _l("Sheet submitted"),
+    "sheet_reopen": _l("Sheet reopened"),
+    "sheet_import": _l("Sheet imported from Excel"),
+    "sheet_delete": _l("Sheet deleted by a cascade"),
+    "conflict_declare": _l("Conflict declared by the judge"),
+    "conflict_add": _l("Conflict added by the organizer"),
+    "conflict_withdraw": _l("Conflict withdrawn"),
+    "conflict_accept": _l("Proposed conflict accepted"),
+    "conflict_dismiss": _l("Proposed conflict dismissed"),
+    "conflict_review": _l("Conflict reviewed"),
+    "advancement_confirm": _l("Advancement confirmed"),
+    "awards_confirm": _l("Awards confirmed"),
+    "results_confirm": _l("Results confirmed"),
+    "stage_state": _l("Stage state changed"),
+    "live_on_stage": _l("Entry put on stage"),
+    "live_timer": _l("Live timer started or stopped"),
+    "live_reveal": _l("Score revealed on the big screen"),
+    "reveal_withdraw": _l("Revealed score withdrawn"),
+    "excel_export": _l("Exported to Excel"),
+    "excel_import": _l("Imported from Excel"),
+}
+
+#: Keys of ``old``/``new`` (at any depth), with their names.
+FIELDS = {
+    "state": _l("State"),
+    "status": _l("Status"),
+    "source": _l("Source"),
+    "comment": _l("Comment"),
+    "version": _l("Version"),
+    "points": _l("Points"),
+    "score": _l("Score"),
+    "totals": _l("Sheet totals"),
+    "total": _l("Prize total"),
+    "dropped_each_end": _l("Dropped at each end"),
+    "stage": _l("Stage"),
+    "into": _l("Advancing into"),
+    "advancing": _l("Entries advancing"),
+    "cut_ties": _l("Ties at the cut"),
+    "awards": _l("Awards"),
+    "hash": _l("Snapshot hash"),
+    "judge": _l("Judge"),
+    "judges": _l("Judges"),
+    "entry": _l("Entry"),
+    "group": _l("Group"),
+    "reason": _l("Reason"),
+    "phase": _l("Phase"),
+    "seconds": _l("Timer (seconds)"),
+    "export": _l("Export"),
+    "file": _l("File"),
+    "kind": _l("Imported"),
+    "created": _l("Created"),
+    "updated": _l("Updated"),
+    # what an import creates or updates, counted per kind of record
+    "contest": _l("Contest"),
+    "groups": _l("Groups"),
+    "fields": _l("Fields"),
+    "stages": _l("Stages"),
+    "criteria": _l("Criteria"),
+    "special_awards": _l("Special awards"),
+    "users": _l("Accounts"),
+    "entries": _l("Entries"),
+    "conflicts": _l("Conflicts"),
+    "assignments": _l("Assignments"),
+    "sheets": _l("Sheets"),
+    # the results workflow
+    "added": _l("Joining"),
+    "removed": _l("Leaving"),
+    "override": _l("Override reason"),
+    "cascade": _l("Cascade"),
+    "corrections": _l("Corrections"),
+    "missing": _l("Missing sheets"),
+    "removes": _l("Sheets no longer counted (stages)"),
+    "restores": _l("Sheets counted again (stages)"),
+    "note": _l("Note"),
+    "reviewed": _l("Reviewed"),
+}
+
+#: Fields whose keys below them are data (criterion names, group codes), never translated.
+DATA_KEYS = frozenset({"points", "cut_ties"})
+
+#: Fields whose values are points, shown the way people write them (27.50 → 27.5).
+POINT_FIELDS = frozenset({"points", "score", "totals", "total"})
+
+
+def _titles(*enums) -> dict:
+    return {member.value: member.title for enum in enums for member in enum}
+
+
+#: Values shown by their title, per field.
+VALUES = {
+    "state": _titles(SheetState, StageState),
+    "status": _titles(ConflictStatus),
+    "source": _titles(ConflictSource),
+    "phase": _titles(LivePhase),
+    "kind": {
+        "contest": _l("Contest workbook"),
+        "entries": _l("Entries"),
+        "judges": _l("Judges"),
+        "scores": _l("Scores"),
+    },
+    "export": {"contest": _l("Contest workbook"), "stage": _l("Stage workbook")},
+}
+
+
+def action_label(code: str) -> str:
+    """The name of an action code in the visitor's language; an unknown code as it is."""
+    label = ACTIONS.get(code)
+    return str(label) if label is not None else code
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(code, name) of every named action, by name, for a select."""
+    return sorted(((code, str(label)) for code, label in ACTIONS.items()), key=lambda c: c[1])
+
+
+def field_label(key: str) -> str:
+    """The name of a field key; an unknown key as it is."""
+    label = FIELDS.get(key)
+    return str(label) if label is not None else key
+
+
+def value_title(key: str, value: str) -> str | None:
+    """The title of a field's recorded value (an enum's), or None when it has none."""
+    title = VALUES.get(key, {}).get(value)
+    return None if title is None else str(title)
