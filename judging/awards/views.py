@@ -25,6 +25,16 @@ from judging.extensions import db
 
 bp = Blueprint("results", __name__, url_prefix="/contests/<slug>/stages/<code>")
 bp.add_app_template_global(field_label, "result_field")
+bp.add_app_template_global(workflow.transition_label, "transition_label")
+
+
+@bp.app_template_global()
+def state_title(value: str) -> str:
+    """A stage state's title from its stored value (as snapshots record it)."""
+    try:
+        return str(StageState(value).title)
+    except ValueError:
+        return value
 
 
 class StateForm(BaseForm):
@@ -44,6 +54,14 @@ class ConfirmForm(BaseForm):
         _l("Reason for changing later stages"), validators=[Length(max=workflow.MAX_REASON)]
     )
     fingerprint = HiddenField()
+
+
+def _refused(form, err: workflow.WorkflowError) -> None:
+    """Say why a change was refused: under the field it is about, else at the top."""
+    if err.field:
+        form[err.field].errors = [str(err)]
+    else:
+        flash(str(err), "error")
 
 
 def _stage(slug: str, code: str):
@@ -92,9 +110,7 @@ def stage_state(slug: str, code: str, target: str):
             )
         except workflow.WorkflowError as err:
             db.session.rollback()
-            flash(str(err), "error")
-            if err.field:
-                form[err.field].errors = [str(err)]
+            _refused(form, err)
             status = 400
         else:
             db.session.commit()
@@ -106,7 +122,7 @@ def stage_state(slug: str, code: str, target: str):
                 ),
                 "success",
             )
-            return redirect(url_for("contests.overview", slug=slug))
+            return redirect(url_for("results.results", slug=slug, code=code))
     plan = workflow.plan_transition(stage, target)
     return (
         render_template("awards/state.html", contest=contest, stage=stage, plan=plan, form=form),
@@ -137,9 +153,7 @@ def confirm(slug: str, code: str, kind: str):
             )
         except workflow.WorkflowError as err:
             db.session.rollback()
-            flash(str(err), "error")
-            if err.field:
-                form[err.field].errors = [str(err)]
+            _refused(form, err)
             status = 400
         else:
             db.session.commit()

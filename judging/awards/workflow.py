@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from judging.auth.models import User
 from judging.awards import services
@@ -62,6 +63,29 @@ TRANSITIONS: dict[StageState, tuple[StageState, ...]] = {
     StageState.PUBLISHED: (StageState.CLOSED,),
 }
 _ORDER = [StageState.DRAFT, StageState.OPEN, StageState.CLOSED, StageState.PUBLISHED]
+
+#: What each move is called on its button and page.
+TRANSITION_LABELS = {
+    (StageState.DRAFT, StageState.OPEN): _l("Open scoring"),
+    (StageState.OPEN, StageState.CLOSED): _l("Close scoring"),
+    (StageState.CLOSED, StageState.PUBLISHED): _l("Publish the results"),
+    (StageState.PUBLISHED, StageState.CLOSED): _l("Withdraw the publication"),
+    (StageState.CLOSED, StageState.OPEN): _l("Reopen scoring"),
+    (StageState.OPEN, StageState.DRAFT): _l("Back to draft"),
+}
+
+
+def transition_label(source: StageState | str, target: StageState | str) -> str:
+    """The name of a move between two states (its button), e.g. 撤回公布 for published →
+    closed; "set to <state>" for a move that has no name."""
+    try:
+        label = TRANSITION_LABELS.get((StageState(source), StageState(target)))
+    except ValueError:
+        label = None
+    if label is not None:
+        return str(label)
+    return _("Set to: %(state)s", state=StageState(target).title)
+
 
 #: What the organizer can confirm on a results page.
 CONFIRM_KINDS = ("advancement", "awards", "standings")
@@ -219,6 +243,11 @@ def plan_transition(stage: Stage, target: StageState | str) -> TransitionPlan:
     except ValueError as err:
         raise WorkflowError(_("Unknown stage state.")) from err
     plan = TransitionPlan(stage, stage.state, target)
+    if target == stage.state:
+        plan.blockers.append(
+            _("%(stage)s is already %(state)s.", stage=stage.name, state=target.title)
+        )
+        return plan
     if target not in TRANSITIONS[stage.state]:
         plan.blockers.append(
             _(
@@ -664,14 +693,16 @@ def confirm(
     override_reason = clean_reason(override_reason)
     cascade_reason = clean_reason(cascade_reason)
     if plan.needs_override and not override_reason:
-        raise WorkflowError(
-            _(
-                "%(stage)s is not closed with every needed sheet submitted (%(missing)s "
-                "missing): give a reason to confirm it anyway.",
+        if stage.state != StageState.CLOSED:
+            why = _("%(stage)s is still open for scoring.", stage=stage.name)
+        else:
+            why = _(
+                "%(missing)s needed sheets of %(stage)s are not submitted.",
                 stage=stage.name,
                 missing=len(plan.readiness.missing),
-            ),
-            field="override_reason",
+            )
+        raise WorkflowError(
+            _("%(why)s Give a reason to confirm it anyway.", why=why), field="override_reason"
         )
     if plan.needs_cascade and not cascade_reason:
         changes = plan.changes

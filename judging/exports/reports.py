@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from judging.awards.labels import field_label
 from judging.awards.queries import AwardsResult, GroupResult, StageResult, latest_snapshot
+from judging.common.enums import StageState
 from judging.contests.models import Contest, Stage
 from judging.contests.queries import contest_overview
 from judging.entries.models import Entry
@@ -169,6 +170,13 @@ def weights_line(standings) -> str:
     )
 
 
+def _state_title(value: str) -> str:
+    try:
+        return str(StageState(value).title)
+    except ValueError:
+        return value
+
+
 def override_line(snapshot) -> str | None:
     """Why the stage's results were confirmed while incomplete, for a title line; or None."""
     override = snapshot.override if snapshot is not None else None
@@ -178,7 +186,7 @@ def override_line(snapshot) -> str | None:
         "Confirmed with an override: %(reason)s (the stage was %(state)s; %(missing)s of "
         "%(needed)s needed sheets were missing)",
         reason=snapshot.override_reason,
-        state=override.get("state", ""),
+        state=_state_title(override.get("state", "")),
         missing=override.get("missing", 0),
         needed=override.get("needed", 0),
     )
@@ -316,8 +324,9 @@ def published_standings_sheet(stage: Stage, board: dict) -> Sheet:
     title_lines = [f"{stage.contest.name} · {stage.name} · {group}"]
     for notice in board.get("corrections", ()):
         changes = "; ".join(
-            f"{c['code']} {field_label(c['field'])}: {c['old']} → {c['new']}"
-            for c in notice["changes"]
+            f"{e['code']} {field_label(c['field'])}: {c['old']} → {c['new']}"
+            for e in notice["entries"]
+            for c in e["changes"]
         )
         title_lines.append(
             _("Correction %(date)s: %(changes)s", date=notice["date"][:10], changes=changes)

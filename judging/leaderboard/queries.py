@@ -99,6 +99,8 @@ def stage_dict(stage: Stage) -> dict:
         "published": stage.is_published,
         "live": is_live(stage),
         "rule": str(stage.rule),
+        "trim": stage.trim,
+        "min_sheets_to_trim": stage.min_sheets_to_trim,
         "pitch_minutes": stage.pitch_minutes,
         "qa_minutes": stage.qa_minutes,
     }
@@ -215,23 +217,33 @@ def _frozen_rows(payload: dict, group: Group) -> list[dict]:
 
 def corrections(stage: Stage, group: Group | None = None) -> list[dict]:
     """The stage's correction notices (成绩更正), oldest first: each republication whose
-    public results differ from the previous publication, with its date and the old and new
-    values (of one group's entries when ``group`` is given)."""
+    public results differ from the previous publication, with its date and, per entry (of
+    one group when ``group`` is given), the old and new values of what changed."""
     from judging.awards.models import Publication
 
+    titles = dict(
+        db.session.execute(
+            sa.select(Entry.code, Entry.title).where(Entry.contest_id == stage.contest_id)
+        ).all()
+    )
     notices = []
     for publication in db.session.scalars(
         sa.select(Publication)
         .where(Publication.stage_id == stage.id, Publication.correction.is_not(None))
         .order_by(Publication.id)
     ):
-        changes = [
-            {"code": c["code"], "field": c["field"], "old": c["old"], "new": c["new"]}
-            for c in publication.correction or ()
-            if group is None or c.get("group") == group.code
-        ]
-        if changes:
-            notices.append({"date": iso(publication.published_at), "changes": changes})
+        entries: dict[str, dict] = {}
+        for c in publication.correction or ():
+            if group is not None and c.get("group") != group.code:
+                continue
+            item = entries.setdefault(
+                c["code"], {"code": c["code"], "title": titles.get(c["code"], ""), "changes": []}
+            )
+            item["changes"].append({"field": c["field"], "old": c["old"], "new": c["new"]})
+        if entries:
+            notices.append(
+                {"date": iso(publication.published_at), "entries": list(entries.values())}
+            )
     return notices
 
 

@@ -207,3 +207,19 @@ def sheets_with_wrong_totals(limit: int = 20) -> list[tuple[int, int, int]]:
             if len(wrong) >= limit:
                 break
     return wrong
+
+
+def reopen_reason(sheet_id: int) -> str | None:
+    """Why the organizer last reopened a sheet (from the audit log), or None."""
+    from judging.common.audit import AuditEvent
+
+    return db.session.scalar(
+        sa.select(AuditEvent.reason)
+        .where(
+            AuditEvent.action == "sheet_reopen",
+            AuditEvent.object_type == "ScoreSheet",
+            AuditEvent.object_id == sheet_id,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )

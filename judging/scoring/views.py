@@ -122,6 +122,11 @@ def sheet(stage_id: int, entry_id: int):
             sheet=current,
             conflict_form=ConflictForm(),
             can_write=services.may_edit(stage, entry, current),
+            reopened_because=(
+                queries.reopen_reason(current.id)
+                if current is not None and current.reopened_at and not current.is_submitted
+                else None
+            ),
             conflict_refused=services.may_declare_conflict(judge=judge, entry=entry, stage=stage),
         ),
         status,

@@ -57,6 +57,17 @@
       fetch(url, { cache: "no-store", credentials: "same-origin", headers: headers })
         .then(function (response) {
           learnServerTime(response);
+          var gone = element.getAttribute("data-gone");
+          if (response.status === 404 && gone) {
+            // Withdrawn (for a correction): say so instead of showing the old numbers.
+            var note = document.createElement("p");
+            note.className = "flash flash-warning";
+            note.setAttribute("role", "status");
+            note.textContent = gone;
+            element.replaceChildren(note);
+            etag = null;
+            return null;
+          }
           if (response.status !== 200) return null;
           etag = response.headers.get("ETag");
           return response.text();

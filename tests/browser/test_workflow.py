@@ -142,28 +142,28 @@ def test_organizer_takes_a_stage_from_open_to_published_and_corrects_it(live_ser
 
     # Close the stage from the overview: the page says what will happen and what is missing.
     organizer.goto(base)
-    organizer.get_by_role("link", name="设为：已截止…").click()
-    expect(organizer.get_by_role("heading", name="初赛：评分中 → 已截止？")).to_be_visible()
+    organizer.get_by_role("link", name="截止评分…").click()
+    expect(organizer.get_by_role("heading", name="初赛 · 截止评分")).to_be_visible()
     effects = organizer.get_by_role("region", name="将会发生什么")
     expect(effects).to_contain_text("评委将不能再修改初赛的评分表")
     expect(effects).to_contain_text("应交的 9 份评分表中有 2 份未提交")
     missing = organizer.locator("table", has_text="各评委未提交的应交评分表")
     expect(missing.locator("tbody tr")).to_have_count(2)
     expect(_row(missing, "李评委")).to_contain_text("A-002")
-    expect(_row(missing, "张评委")).to_contain_text("A-003 (草稿)")
+    expect(_row(missing, "张评委")).to_contain_text("A-003（草稿）")
     expect(_row(missing, "王评委")).to_have_count(0)  # 王评委 submitted all three
     _shot(organizer, "01-close")
-    organizer.get_by_role("button", name="将初赛设为：已截止").click()
-    expect(organizer.get_by_text("初赛 现在的状态：已截止。")).to_be_visible()
-    expect(organizer).to_have_url(base)
+    organizer.get_by_role("button", name="截止评分").click()
+    expect(organizer.get_by_text("初赛现在的状态：已截止。")).to_be_visible()
+    expect(organizer).to_have_url(results_url)
 
     # Publishing is refused while nothing is confirmed: no button, the reason instead.
     organizer.goto(results_url)
-    organizer.get_by_role("link", name="设为：已公布…").click()
+    organizer.get_by_role("link", name="公布成绩…").click()
     blocked = organizer.get_by_role("alert")
     expect(blocked).to_contain_text("现在不能执行")
     expect(blocked).to_contain_text("初赛尚未确认任何结果")
-    expect(organizer.get_by_role("button", name="将初赛设为：已公布")).to_have_count(0)
+    expect(organizer.get_by_role("button", name="公布成绩")).to_have_count(0)
     _shot(organizer, "02-publish-refused")
     organizer.get_by_role("link", name="返回成绩页").click()
     expect(organizer).to_have_url(results_url)
@@ -188,12 +188,12 @@ def test_organizer_takes_a_stage_from_open_to_published_and_corrects_it(live_ser
     _shot(organizer, "04-confirmed")
 
     # Publish: the public page shows the confirmed standings.
-    organizer.get_by_role("link", name="设为：已公布…").click()
+    organizer.get_by_role("link", name="公布成绩…").click()
     expect(organizer.get_by_role("region", name="将会发生什么")).to_contain_text(
         "公众将看到已确认的初赛排名"
     )
-    organizer.get_by_role("button", name="将初赛设为：已公布").click()
-    expect(organizer.get_by_text("初赛 现在的状态：已公布。")).to_be_visible()
+    organizer.get_by_role("button", name="公布成绩").click()
+    expect(organizer.get_by_text("初赛现在的状态：已公布。")).to_be_visible()
 
     public = _visitor(browser)
     public.goto(public_url)
@@ -212,15 +212,15 @@ def test_organizer_takes_a_stage_from_open_to_published_and_corrects_it(live_ser
 
     # Withdraw the publication: refused without a reason, done with one.
     organizer.goto(results_url)
-    organizer.get_by_role("link", name="设为：已截止…").click()
-    expect(organizer.get_by_role("heading", name="初赛：已公布 → 已截止？")).to_be_visible()
-    organizer.get_by_role("button", name="将初赛设为：已截止").click()
+    organizer.get_by_role("link", name="撤回公布…").click()
+    expect(organizer.get_by_role("heading", name="初赛 · 撤回公布")).to_be_visible()
+    organizer.get_by_role("button", name="撤回公布").click()
     expect(organizer.get_by_text("回退必须填写原因。").first).to_be_visible()
-    expect(organizer.get_by_role("heading", name="初赛：已公布 → 已截止？")).to_be_visible()
+    expect(organizer.get_by_role("heading", name="初赛 · 撤回公布")).to_be_visible()
     _shot(organizer, "06-withdraw-needs-reason")
     organizer.get_by_label("原因").fill("王评委申请更正 A-001 的技术分。")
-    organizer.get_by_role("button", name="将初赛设为：已截止").click()
-    expect(organizer.get_by_text("初赛 现在的状态：已截止。")).to_be_visible()
+    organizer.get_by_role("button", name="撤回公布").click()
+    expect(organizer.get_by_text("初赛现在的状态：已截止。")).to_be_visible()
     public.context.close()
     public = _visitor(browser)  # a new visitor: the last one's browser may cache 10 s
     response = public.goto(public_url)
@@ -257,9 +257,10 @@ def test_organizer_takes_a_stage_from_open_to_published_and_corrects_it(live_ser
     expect(stage_list).not_to_contain_text("A-002")
     _shot(phone, "08-judge-home")
     stage_list.get_by_role("link", name=re.compile("中科海洋")).click()
-    expect(phone.get_by_role("note")).to_have_text(
+    expect(phone.get_by_role("note")).to_contain_text(
         "组委会已重新开放此评分表：虽然初赛已截止，您仍可修改并提交。"
     )
+    expect(phone.get_by_role("note")).to_contain_text("原因：评委申请更正技术与产品得分。")
     fields = phone.locator("input.points")
     expect(fields.nth(0)).to_have_value("50")
     fields.nth(0).fill("56")
@@ -277,9 +278,9 @@ def test_organizer_takes_a_stage_from_open_to_published_and_corrects_it(live_ser
     change = organizer.locator("ul.diff li", has_text="A-001")
     expect(change).to_contain_text("75.00 → 77.00")
     _shot(organizer, "10-differs")
-    organizer.get_by_role("link", name="设为：已公布…").click()
+    organizer.get_by_role("link", name="公布成绩…").click()
     expect(organizer.get_by_role("alert")).to_contain_text("当前结果与已确认的快照不一致")
-    expect(organizer.get_by_role("button", name="将初赛设为：已公布")).to_have_count(0)
+    expect(organizer.get_by_role("button", name="公布成绩")).to_have_count(0)
 
     # Confirm again (still two sheets missing: the override again), then publish again.
     organizer.get_by_role("link", name="返回成绩页").click()
@@ -288,13 +289,13 @@ def test_organizer_takes_a_stage_from_open_to_published_and_corrects_it(live_ser
     organizer.get_by_role("button", name="确认成绩").click()
     expect(organizer.get_by_text("已确认并冻结")).to_be_visible()
     expect(organizer.get_by_text("当前结果与已确认的结果一致。")).to_be_visible()
-    organizer.get_by_role("link", name="设为：已公布…").click()
+    organizer.get_by_role("link", name="公布成绩…").click()
     effects = organizer.get_by_role("region", name="将会发生什么")
     expect(effects).to_contain_text("成绩更正公告")
     expect(organizer.locator("ul.diff li", has_text="A-001")).to_contain_text("75.00 → 77.00")
     _shot(organizer, "11-republish")
-    organizer.get_by_role("button", name="将初赛设为：已公布").click()
-    expect(organizer.get_by_text("初赛 现在的状态：已公布。")).to_be_visible()
+    organizer.get_by_role("button", name="公布成绩").click()
+    expect(organizer.get_by_text("初赛现在的状态：已公布。")).to_be_visible()
 
     # The public page: the new score, and a dated correction notice with old and new.
     public = _visitor(browser)
@@ -305,6 +306,7 @@ def test_organizer_takes_a_stage_from_open_to_published_and_corrects_it(live_ser
     expect(notice).to_contain_text("组委会更正了以下已公布的成绩")
     expect(notice.locator("strong").first).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
     item = notice.locator("li", has_text="A-001")
+    expect(item).to_contain_text("中科海洋")
     expect(item.locator("s")).to_have_text("75.00")
     expect(item.locator("strong")).to_have_text("77.00")
     expect(_row(board, "A-001").locator(".score")).to_have_text("77.00")

@@ -108,7 +108,7 @@ def test_organizer_moves_a_stage_through_its_states(organizer_client):
     base = "/contests/dalian-2020/stages/final"
     token = csrf_token(organizer_client, "/contests/dalian-2020")
     page = _text(organizer_client.get("/contests/dalian-2020"))
-    assert "设为：已截止…" in page
+    assert "截止评分…" in page and "退回草稿…" in page
     # open → published skips closing: refused, the page says so and offers no button.
     refused = organizer_client.post(f"{base}/state/published", data={"csrf_token": token})
     assert refused.status_code == 400
@@ -117,7 +117,7 @@ def test_organizer_moves_a_stage_through_its_states(organizer_client):
     # Closing first says what is missing, per judge.
     page = _text(organizer_client.get(f"{base}/state/closed"))
     assert "应交的 3 份评分表中有 2 份未提交" in page
-    assert "王评委 2 A-001 (草稿) 、 A-002" in page  # A-000 is submitted; A-002 not started
+    assert "王评委 2 A-001（草稿） 、 A-002" in page  # A-000 is submitted; A-002 not started
     assert (
         organizer_client.post(f"{base}/state/closed", data={"csrf_token": token}).status_code == 302
     )

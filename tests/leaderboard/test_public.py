@@ -130,7 +130,7 @@ def test_etag_changes_exactly_when_published_standings_change(client, board):
     assert all(after[url] != before[url] for url in urls)
     page = text(client.get(PRELIM))
     assert "A-003 助力外骨骼 大连海事大学 73.00" in page
-    assert "成绩更正" in page and "A-003 得分: 74.00 → 73.00" in page
+    assert "成绩更正" in page and "A-003 助力外骨骼：得分 74.00 → 73.00" in page
 
 
 def test_a_cache_hit_reads_one_row_and_never_ranks(app, client, board, monkeypatch):
