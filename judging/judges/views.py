@@ -178,11 +178,17 @@ def add_conflict(slug: str):
         return _back(slug)
     judge = _judge_of(contest, form.judge.data)
     code = (form.entry.data or "").strip()
-    entry = db.session.scalar(
-        sa.select(Entry).where(Entry.contest_id == contest.id, Entry.code == code)
+    # A NUL cannot be in a code (PostgreSQL refuses it in any text): no such entry.
+    entry = (
+        db.session.scalar(
+            sa.select(Entry).where(Entry.contest_id == contest.id, Entry.code == code)
+        )
+        if "\x00" not in code
+        else None
     )
     if entry is None:
-        flash(_("Entry code: no entry %(code)s in this contest.", code=code), "error")
+        shown = code.replace("\x00", "")
+        flash(_("Entry code: no entry %(code)s in this contest.", code=shown), "error")
         return _back(slug)
     page = _confirm_first(
         contest,
