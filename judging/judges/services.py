@@ -23,14 +23,14 @@ from judging.auth.models import User
 from judging.auth.services import issue_login_token
 from judging.common.audit import record
 from judging.common.db import insert_for
-from judging.common.enums import ConflictSource, ConflictStatus, EntryStatus, SheetState
+from judging.common.enums import ConflictSource, ConflictStatus, EntryStatus
 from judging.common.models import utcnow
 from judging.contests.models import Contest, Stage
 from judging.contests.standings import bump_data_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Conflict, Judge
-from judging.scoring.models import ScoreSheet
+from judging.scoring import queries as scoring_queries
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 MAX_REASON = 500
@@ -131,17 +131,9 @@ class SheetEffect:
 def submitted_sheets(judge: Judge, entry: Entry) -> list[SheetEffect]:
     """The judge's submitted sheets for the entry, by stage (what a conflict takes out of the
     entry's scores, and what withdrawing one brings back)."""
-    rows = db.session.execute(
-        sa.select(Stage, ScoreSheet.total_hundredths)
-        .join(ScoreSheet, ScoreSheet.stage_id == Stage.id)
-        .where(
-            ScoreSheet.judge_id == judge.id,
-            ScoreSheet.entry_id == entry.id,
-            ScoreSheet.state == SheetState.SUBMITTED,
-        )
-        .order_by(Stage.position)
-    ).all()
-    return [SheetEffect(stage, Decimal(total).scaleb(-2)) for stage, total in rows]
+    return [
+        SheetEffect(stage, total) for stage, total in scoring_queries.submitted_sheets(judge, entry)
+    ]
 
 
 def _check_unpublished(effects: list[SheetEffect], *, judge: Judge, entry: Entry) -> None:

@@ -223,3 +223,19 @@ def reopen_reason(sheet_id: int) -> str | None:
         .order_by(AuditEvent.id.desc())
         .limit(1)
     )
+
+
+def submitted_sheets(judge: Judge, entry: Entry) -> list[tuple[Stage, Decimal]]:
+    """The judge's submitted sheets for the entry: (stage, total), in stage order. What a
+    conflict between them would take out of the entry's scores (Rule 7)."""
+    rows = db.session.execute(
+        sa.select(Stage, ScoreSheet.total_hundredths)
+        .join(ScoreSheet, ScoreSheet.stage_id == Stage.id)
+        .where(
+            ScoreSheet.judge_id == judge.id,
+            ScoreSheet.entry_id == entry.id,
+            ScoreSheet.state == SheetState.SUBMITTED,
+        )
+        .order_by(Stage.position)
+    ).all()
+    return [(stage, Decimal(total).scaleb(-2)) for stage, total in rows]

@@ -35,6 +35,7 @@ from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
 from judging.judges.queries import binding_conflict_exists
 from judging.scoring.models import Score, ScoreSheet, sheet_totals
+from judging.scoring.queries import submitted_sheets
 from judging.scoring.rubric import CriterionSpec, rubric_specs
 
 MAX_COMMENT = 2000
@@ -442,22 +443,6 @@ def _withdraw_reveal(stage: Stage, entry_id: int, reason: str) -> None:
         )
 
 
-def submitted_in(judge: Judge, entry: Entry) -> list[Stage]:
-    """The stages in which the judge has submitted a sheet for the entry."""
-    return list(
-        db.session.scalars(
-            sa.select(Stage)
-            .join(ScoreSheet, ScoreSheet.stage_id == Stage.id)
-            .where(
-                ScoreSheet.judge_id == judge.id,
-                ScoreSheet.entry_id == entry.id,
-                ScoreSheet.state == SheetState.SUBMITTED,
-            )
-            .order_by(Stage.position)
-        )
-    )
-
-
 def may_declare_conflict(*, judge: Judge, entry: Entry, stage: Stage) -> str | None:
     """Why the judge may not declare a conflict with entry now (Rule 7), or None if they may:
     only in an open stage, on an entry they have submitted no sheet for in any stage."""
@@ -465,7 +450,7 @@ def may_declare_conflict(*, judge: Judge, entry: Entry, stage: Stage) -> str | N
         return _(
             "%(stage)s is not open: ask the organizer to record the conflict.", stage=stage.name
         )
-    done = submitted_in(judge, entry)
+    done = [stage for stage, _total in submitted_sheets(judge, entry)]
     if done:
         return _(
             "You have submitted a sheet for %(code)s (%(stages)s): a conflict would remove it, "
