@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -474,9 +475,9 @@ def advancement_changes(result: StageResult) -> AdvancementChanges | None:
         proposed.update(g.advancement.advancing)
     part = taking_part(stage.contest_id, nxt.id)
     current = set(db.session.scalars(sa.select(part.c.entry_id))) & set(codes)
-    added = sorted((eid, codes[eid]) for eid in proposed - current)
-    removed = sorted(((eid, codes[eid]) for eid in current - proposed), key=lambda p: p[1])
-    added.sort(key=lambda p: p[1])
+    by_code = itemgetter(1)
+    added = sorted(((eid, codes[eid]) for eid in proposed - current), key=by_code)
+    removed = sorted(((eid, codes[eid]) for eid in current - proposed), key=by_code)
     later = [s for s in stage.contest.stages if s.position > stage.position]
     later_ids = [s.id for s in later]
     later_sheets = db.session.scalar(

@@ -389,8 +389,10 @@ def _control_context(contest, stage) -> dict:
     found = queries.reveals(stage)
     official = {}
     for group in contest.groups:
-        for row in group_standings(stage, group).rows:
-            official[row.entry_id] = row.score
+        standings = group_standings(stage, group)
+        for row in standings.rows:
+            # The stage's own score, as a reveal shows it (not a combined one, Rule 3).
+            official[row.entry_id] = standings.stage_score(row)
     return {
         "contest": contest,
         "stage": stage,
