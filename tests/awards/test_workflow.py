@@ -283,3 +283,34 @@ def test_an_explicit_cascade_takes_the_entry_out_of_later_stages(organizer_clien
     }
     page = text(organizer_client.get(f"/contests/{SLUG}/stages/prelim/results"))
     assert "已级联变更后续赛段： 初赛名额应为 23" in page
+
+
+# ------------------------------------------------------------------ the commands
+
+
+def test_the_commands_plan_as_the_pages_do_and_change_only_with_yes(runner, demo):
+    before = database_state()
+    dry = runner.invoke(args=["stage", "--contest", SLUG, "--stage", "final", "--to", "closed"])
+    assert dry.exit_code == 0 and "张文博: A-006" in dry.output and "dry run" in dry.output
+    assert database_state() == before
+    back = runner.invoke(
+        args=["stage", "--contest", SLUG, "--stage", "semi", "--to", "closed", "--yes"]
+    )
+    assert back.exit_code == 1 and "回退必须填写原因" in back.output
+    assert database_state() == before
+    refused = runner.invoke(
+        args=["confirm", "--contest", SLUG, "--stage", "final", "--what", "awards", "--yes"]
+    )
+    assert refused.exit_code == 1 and "如仍要确认，请填写原因" in refused.output
+    assert database_state() == before
+    done = runner.invoke(
+        args=[
+            *("confirm", "--contest", SLUG, "--stage", "final", "--what", "awards", "--yes"),
+            *("--override-reason", "颁奖典礼前预确认"),
+        ]
+    )
+    assert done.exit_code == 0 and "Confirmed and frozen" in done.output
+    published = runner.invoke(
+        args=["stage", "--contest", SLUG, "--stage", "prelim", "--to", "published"]
+    )
+    assert published.exit_code == 1 and "初赛已经是“已公布”状态" in published.output
