@@ -49,6 +49,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     from judging import models  # noqa: F401  (register every mapper)
     from judging.common.db import configure_engine, set_write_intent
+    from judging.contests import versions
+
+    versions.install()  # a committed data-version bump reaches this process's listeners
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))

@@ -19,7 +19,7 @@ from judging.awards.queries import StageResult, live_payload, special_award_rows
 from judging.common.audit import record
 from judging.common.enums import ParticipationSource
 from judging.contests.models import AwardTier, SpecialAward
-from judging.contests.standings import bump_data_version
+from judging.contests.versions import bump_data_version
 from judging.entries.models import Participation
 from judging.entries.services import add_participations
 from judging.extensions import db

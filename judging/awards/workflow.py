@@ -44,7 +44,7 @@ from judging.common.audit import record
 from judging.common.enums import SheetState, StageState
 from judging.common.models import utcnow
 from judging.contests.models import Criterion, Stage
-from judging.contests.standings import bump_data_version
+from judging.contests.versions import bump_data_version
 from judging.entries.models import Entry, Participation
 from judging.entries.queries import taking_part
 from judging.extensions import db

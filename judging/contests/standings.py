@@ -17,7 +17,6 @@ sees a newer version recomputes, so several workers and hosts never serve stale 
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,11 +24,11 @@ from decimal import Decimal, localcontext
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from judging.common.db import int_list, plain_rows
 from judging.common.enums import ConflictStatus, EntryStatus, SheetState
 from judging.contests.models import Contest, Criterion, Group, Stage
+from judging.contests.versions import data_version
 from judging.entries.models import Entry
 from judging.entries.queries import takes_part
 from judging.extensions import db
@@ -143,52 +142,6 @@ class GroupStandings:
                     for entry_id, count in counts.items()
                 }
         return self._lazy["means"].get(standing.entry_id, ())
-
-
-def data_version(contest_id: int) -> tuple[int, str]:
-    """The contest's current data version (read fresh, never from the identity map).
-
-    With the contest's creation time, so a database rebuilt under a running worker (ids and
-    versions starting again at 1) can never hit standings cached from the old one.
-    """
-    version, created = db.session.execute(
-        sa.select(Contest.data_version, Contest.created_at).where(Contest.id == contest_id)
-    ).one()
-    return version, created.isoformat()
-
-
-def bump_data_version(contest_id: int) -> None:
-    """Mark that standings of the contest may have changed (in the caller's transaction)."""
-    db.session.execute(
-        sa.update(Contest)
-        .where(Contest.id == contest_id)
-        .values(data_version=Contest.data_version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    # On PostgreSQL a trigger notifies the other processes when this commits; this one
-    # hears it at once (``on_local_bump``).
-    db.session.info["data_version_bumped"] = True
-
-
-_bump_hooks: weakref.WeakSet = weakref.WeakSet()
-
-
-def on_local_bump(listener) -> None:
-    """Call ``listener.version_bumped()`` right after this process commits a version bump
-    (PostgreSQL; other processes learn it from the notification a moment later)."""
-    _bump_hooks.add(listener)
-
-
-@sa.event.listens_for(Session, "after_commit")
-def _after_commit(session) -> None:
-    if session.info.pop("data_version_bumped", False):
-        for listener in list(_bump_hooks):
-            listener.version_bumped()
-
-
-@sa.event.listens_for(Session, "after_rollback")
-def _after_rollback(session) -> None:
-    session.info.pop("data_version_bumped", None)
 
 
 class _Cache:

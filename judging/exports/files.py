@@ -74,7 +74,7 @@ def public_stage_workbook(stage: Stage, *, tz: str) -> bytes:
     """A published stage's standings for anyone, as published (the same frozen rows as the
     public pages): rank, code, title, organization, score and award per group, with any
     correction notice. No contact data, no judges, no sheets."""
-    from judging.contests.standings import data_version
+    from judging.contests.versions import data_version
     from judging.leaderboard.queries import leaderboard
 
     contest = stage.contest

@@ -18,7 +18,7 @@ from flask import current_app
 from judging.common.audit import record
 from judging.contests.models import Contest
 from judging.contests.queries import get_contest
-from judging.contests.standings import bump_data_version
+from judging.contests.versions import bump_data_version
 from judging.extensions import db
 from judging.imports.problems import ImportRejected, Problem, problem
 from judging.imports.reader import Book, ExcelRefused, Limits

@@ -26,7 +26,7 @@ from judging.common.db import insert_for
 from judging.common.enums import ConflictSource, ConflictStatus, EntryStatus
 from judging.common.models import utcnow
 from judging.contests.models import Contest, Stage
-from judging.contests.standings import bump_data_version
+from judging.contests.versions import bump_data_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Conflict, Judge

@@ -35,7 +35,7 @@ _PARAM = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1", "name
 
 
 def version_token(data_version: int, created_at) -> tuple[int, str]:
-    """The version token of ``judging.contests.standings.data_version`` from raw column values
+    """The version token of ``judging.contests.versions.data_version`` from raw column values
     (SQLite hands back the timestamp as text, PostgreSQL as an aware datetime)."""
     if isinstance(created_at, str):
         created_at = datetime.fromisoformat(created_at)
@@ -172,7 +172,7 @@ class VersionPush:
         self.notified = 0
         self.thread = threading.Thread(target=self._listen, name="version-push", daemon=True)
         self.thread.start()
-        from judging.contests.standings import on_local_bump
+        from judging.contests.versions import on_local_bump
 
         on_local_bump(self)
 

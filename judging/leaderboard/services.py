@@ -15,7 +15,8 @@ from judging.common.audit import record
 from judging.common.db import insert_for
 from judging.common.models import utcnow
 from judging.contests.models import Stage
-from judging.contests.standings import bump_data_version, group_standings
+from judging.contests.standings import group_standings
+from judging.contests.versions import bump_data_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.leaderboard.models import LivePhase, LiveState, Reveal

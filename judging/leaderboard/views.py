@@ -34,7 +34,8 @@ from markupsafe import Markup
 from judging.common.decorators import organizer_required
 from judging.contests.models import Contest
 from judging.contests.queries import contest_or_404
-from judging.contests.standings import data_version, group_standings
+from judging.contests.standings import group_standings
+from judging.contests.versions import data_version
 from judging.entries.models import Entry
 from judging.extensions import db, limiter
 from judging.judges.models import Assignment, Judge

@@ -29,7 +29,7 @@ from judging.common.enums import (
 from judging.common.models import utcnow
 from judging.common.numbers import plain
 from judging.contests.models import Criterion, Stage
-from judging.contests.standings import bump_data_version
+from judging.contests.versions import bump_data_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge

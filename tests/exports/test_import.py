@@ -12,7 +12,8 @@ from judging.auth.models import User
 from judging.common.audit import AuditEvent
 from judging.common.enums import Role, SheetState
 from judging.contests.models import AdvanceQuota, Contest, Criterion
-from judging.contests.standings import data_version, group_standings
+from judging.contests.standings import group_standings
+from judging.contests.versions import data_version
 from judging.entries.models import Entry, Participation
 from judging.extensions import db
 from judging.imports.problems import ImportRejected

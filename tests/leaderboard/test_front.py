@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from judging import TestingConfig, create_app
 from judging.common.enums import StageKind, StageState
 from judging.contests.models import Contest, Stage
-from judging.contests.standings import bump_data_version
+from judging.contests.versions import bump_data_version
 from judging.extensions import db
 from judging.leaderboard.cache import cache
 from judging.leaderboard.front import VersionReader

@@ -6,7 +6,7 @@ from sqlalchemy import event
 
 from judging.awards import workflow
 from judging.awards.workflow import change_state
-from judging.contests.standings import bump_data_version
+from judging.contests.versions import bump_data_version
 from judging.extensions import db
 from judging.leaderboard import queries
 from judging.scoring import services as scoring
