@@ -74,9 +74,12 @@ def create_app(config: Config | dict | None = None) -> Flask:
         return {"current_locale": str(get_locale())}
 
     from judging.common.numbers import plain, yuan
+    from judging.common.times import clock, clock_date
 
     app.add_template_filter(plain, "points")
     app.add_template_filter(yuan, "money")
+    app.add_template_filter(clock, "clock")
+    app.add_template_filter(clock_date, "clock_date")
 
     from judging.audit import views as audit_views
     from judging.auth import views as auth_views
@@ -85,7 +88,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from judging.contests import views as contest_views
     from judging.exports import views as excel_views
     from judging.judges import views as judge_views
+    from judging.leaderboard import api as leaderboard_api  # noqa: F401 (its routes)
+    from judging.leaderboard import front
     from judging.leaderboard import views as leaderboard_views
+    from judging.live import views as live_views
     from judging.scoring import views as scoring_views
 
     login_manager.login_view = "auth.sign_in"
@@ -102,9 +108,12 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(award_views.bp)
     app.register_blueprint(excel_views.bp)
     app.register_blueprint(leaderboard_views.bp)
+    app.register_blueprint(live_views.bp)
     errors.register(app)
 
     from judging.cli import register_commands
 
     register_commands(app)
+    # Cache hits of the public pages are answered before Flask (judging.leaderboard.front).
+    front.install(app)
     return app

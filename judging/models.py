@@ -15,7 +15,7 @@ from judging.contests.models import (
 )
 from judging.entries.models import Entry, Participation
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
-from judging.leaderboard.models import LiveState, Reveal
+from judging.live.models import LiveState, Reveal
 from judging.scoring.models import Score, ScoreSheet
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from judging.common.enums import ConflictSource, ConflictStatus, SheetState, StageState
-from judging.leaderboard.models import LivePhase
+from judging.live.models import LivePhase
 
 #: Every action code the app records, with its name.
 ACTIONS = {

@@ -24,7 +24,7 @@ from judging.entries.models import Participation
 from judging.entries.services import add_participations
 from judging.extensions import db
 from judging.judges.models import Assignment
-from judging.leaderboard.models import Reveal
+from judging.live.models import Reveal
 from judging.scoring.models import ScoreSheet
 from judging.scoring.services import describe_sheet
 

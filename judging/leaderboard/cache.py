@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from flask import Response, request
 
+from judging.common.http import matches
+
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 
@@ -106,15 +108,6 @@ class RenderCache:
 
 
 cache = RenderCache()
-
-
-def matches(header: str | None, etag: str) -> bool:
-    """Whether an If-None-Match header names etag (weak comparison, as RFC 9110 asks)."""
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
 
 
 def send(item: Rendered, cache_control: str, *, vary: str | None = None) -> Response:

@@ -306,3 +306,18 @@ class FrontDoor:
         self.served += 1
         start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
         return [body]
+
+
+def install(app) -> FrontDoor:
+    """Put the front door around the app's WSGI callable (called by ``create_app``)."""
+    from judging.extensions import db
+
+    def reader():
+        with app.app_context():
+            engine = db.engine
+        return VersionReader(engine) if VersionReader.usable(engine) else None
+
+    front = FrontDoor(app.wsgi_app, reader)
+    app.wsgi_app = front
+    app.extensions["leaderboard_front"] = front
+    return front

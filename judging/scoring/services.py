@@ -424,7 +424,7 @@ def reopen_sheet(*, sheet: ScoreSheet, reason: str) -> ScoreSheet:
 
 def _withdraw_reveal(stage: Stage, entry_id: int, reason: str) -> None:
     """Take back a score revealed on the big screen: a sheet behind it is open again."""
-    from judging.leaderboard.models import Reveal
+    from judging.live.models import Reveal
 
     revealed = db.session.execute(
         sa.delete(Reveal)

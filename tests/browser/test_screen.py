@@ -23,7 +23,7 @@ from judging.contests.standings import clear_cache
 from judging.entries.models import Entry
 from judging.extensions import babel, db
 from judging.judges.models import Assignment, Judge
-from judging.leaderboard import services as live
+from judging.live import services as live
 from judging.leaderboard.cache import cache
 from judging.scoring import services as scoring
 from judging.scoring.rubric import rubric_specs

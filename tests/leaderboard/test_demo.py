@@ -10,7 +10,7 @@ from judging.contests.models import Contest
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Judge
-from judging.leaderboard import services as live
+from judging.live import services as live
 from judging.scoring import services as scoring
 from judging.scoring.rubric import rubric_specs
 from judging.seed import load_demo

@@ -10,7 +10,7 @@ from judging.common.enums import Role, StageState
 from judging.common.models import utcnow
 from judging.extensions import db
 from judging.leaderboard import queries
-from judging.leaderboard.models import LivePhase, LiveState, Reveal
+from judging.live.models import LivePhase, LiveState, Reveal
 from judging.scoring import services as scoring
 from judging.scoring.models import ScoreSheet
 from judging.scoring.rubric import rubric_specs

@@ -19,8 +19,8 @@ from judging.contests.standings import group_standings
 from judging.contests.versions import bump_data_version
 from judging.entries.models import Entry
 from judging.extensions import db
-from judging.leaderboard.models import LivePhase, LiveState, Reveal
-from judging.leaderboard.queries import is_live, judge_statuses, stage_entries
+from judging.live.models import LivePhase, LiveState, Reveal
+from judging.live.queries import is_live, judge_statuses, stage_entries
 
 
 class LiveError(ValueError):
