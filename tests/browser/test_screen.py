@@ -23,8 +23,8 @@ from judging.contests.standings import clear_cache
 from judging.entries.models import Entry
 from judging.extensions import babel, db
 from judging.judges.models import Assignment, Judge
-from judging.live import services as live
 from judging.leaderboard.cache import cache
+from judging.live import services as live
 from judging.scoring import services as scoring
 from judging.scoring.rubric import rubric_specs
 from judging.seed import load_demo
