@@ -23,7 +23,7 @@ from judging.common.forms import BaseForm
 from judging.contests.queries import contest_or_404
 from judging.extensions import db
 
-bp = Blueprint("results", __name__, url_prefix="/contests/<slug>/stages/<code>")
+bp = Blueprint("awards", __name__, url_prefix="/contests/<slug>/stages/<code>")
 bp.add_app_template_global(field_label, "result_field")
 bp.add_app_template_global(workflow.transition_label, "transition_label")
 
@@ -122,7 +122,7 @@ def stage_state(slug: str, code: str, target: str):
                 ),
                 "success",
             )
-            return redirect(url_for("results.results", slug=slug, code=code))
+            return redirect(url_for("awards.results", slug=slug, code=code))
     plan = workflow.plan_transition(stage, target)
     return (
         render_template("awards/state.html", contest=contest, stage=stage, plan=plan, form=form),
@@ -161,7 +161,7 @@ def confirm(slug: str, code: str, kind: str):
                 _("Confirmed and frozen (%(hash)s).", hash=snapshot.content_hash[:12]),
                 "success",
             )
-            return redirect(url_for("results.results", slug=slug, code=code))
+            return redirect(url_for("awards.results", slug=slug, code=code))
     plan = workflow.plan_confirmation(stage, kind)
     form.fingerprint.data = plan.fingerprint
     return (

@@ -32,7 +32,7 @@ from judging.extensions import db
 from judging.imports.problems import ImportRejected
 from judging.imports.service import KINDS, ImportResult, import_workbook
 
-bp = Blueprint("excel", __name__)
+bp = Blueprint("exports", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATES = ("contest", "entries", "judges", "scores")
@@ -141,7 +141,7 @@ def upload(slug: str, kind: str):
     else:
         db.session.commit()
     flash(_summary(result), "success")
-    return redirect(url_for("excel.page", slug=contest.slug))
+    return redirect(url_for("exports.page", slug=contest.slug))
 
 
 @bp.route("/excel/import", methods=["GET", "POST"])
@@ -174,7 +174,7 @@ def new_contest():
     if result.dry_run:
         db.session.rollback()
         flash(_summary(result), "success")
-        return redirect(url_for("excel.new_contest"))
+        return redirect(url_for("exports.new_contest"))
     db.session.commit()
     flash(_summary(result), "success")
     return redirect(url_for("contests.overview", slug=result.slug))

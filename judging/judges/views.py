@@ -32,10 +32,10 @@ from judging.judges.queries import (
 from judging.judges.services import login_link
 from judging.scoring.queries import SHEET_STATES, assigned_entries
 
-bp = Blueprint("judges", __name__, url_prefix="/judge")
+bp = Blueprint("judges", __name__)
 
 
-@bp.route("/")
+@bp.route("/judge/")
 @judge_required
 def home():
     """Each contest the judge sits on: progress per stage and, for open stages, the entries."""
@@ -62,19 +62,16 @@ def home():
     )
 
 
-jury = Blueprint("jury", __name__, url_prefix="/contests/<slug>")
-
-
-@jury.route("/judges")
+@bp.route("/contests/<slug>/judges")
 @organizer_required
-def judges(slug: str):
+def jury(slug: str):
     """The organizer's list of judges with their progress and sign-in links."""
     contest = contest_or_404(slug)
     rows = [(judge, judge_progress(judge)) for judge in contest_judges(contest.id)]
     return render_template("judges/list.html", contest=contest, rows=rows, form=BaseForm())
 
 
-@jury.route("/judges/cards", methods=["POST"])
+@bp.route("/contests/<slug>/judges/cards", methods=["POST"])
 @organizer_required
 def cards(slug: str):
     """Printable judge cards: each with a fresh one-time sign-in link and its QR code."""
@@ -94,7 +91,7 @@ def cards(slug: str):
     return render_template("judges/cards.html", contest=contest, cards=cards)
 
 
-@jury.route("/conflicts")
+@bp.route("/contests/<slug>/conflicts")
 @organizer_required
 def conflicts(slug: str):
     """Every conflict of the contest: judges' new declarations to review, same-organization
@@ -122,7 +119,7 @@ def conflicts(slug: str):
 
 
 def _back(slug: str):
-    return redirect(url_for("jury.conflicts", slug=slug))
+    return redirect(url_for("judges.conflicts", slug=slug))
 
 
 def _decide(slug: str, decide, done: str):
@@ -163,7 +160,7 @@ def _confirm_first(contest, form, *, judge, entry, action: str, restores: bool):
     )
 
 
-@jury.route("/conflicts/add", methods=["POST"])
+@bp.route("/contests/<slug>/conflicts/add", methods=["POST"])
 @organizer_required
 def add_conflict(slug: str):
     """Set a binding conflict between a judge and an entry, with a reason."""
@@ -195,7 +192,7 @@ def add_conflict(slug: str):
         form,
         judge=judge,
         entry=entry,
-        action=url_for("jury.add_conflict", slug=slug),
+        action=url_for("judges.add_conflict", slug=slug),
         restores=False,
     )
     if page is not None:
@@ -220,7 +217,7 @@ def _pair(contest):
     return form, judge, entry
 
 
-@jury.route("/conflicts/accept", methods=["POST"])
+@bp.route("/contests/<slug>/conflicts/accept", methods=["POST"])
 @organizer_required
 def accept_proposal(slug: str):
     """Accept a same-organization proposal: the conflict binds."""
@@ -231,7 +228,7 @@ def accept_proposal(slug: str):
         form,
         judge=judge,
         entry=entry,
-        action=url_for("jury.accept_proposal", slug=slug),
+        action=url_for("judges.accept_proposal", slug=slug),
         restores=False,
     )
     if page is not None:
@@ -253,7 +250,7 @@ def accept_proposal(slug: str):
     )
 
 
-@jury.route("/conflicts/dismiss", methods=["POST"])
+@bp.route("/contests/<slug>/conflicts/dismiss", methods=["POST"])
 @organizer_required
 def dismiss_proposal(slug: str):
     """Dismiss a same-organization proposal: not a conflict."""
@@ -283,7 +280,7 @@ def _conflict_of(contest, conflict_id: int) -> Conflict:
     return conflict
 
 
-@jury.route("/conflicts/<int:conflict_id>/withdraw", methods=["POST"])
+@bp.route("/contests/<slug>/conflicts/<int:conflict_id>/withdraw", methods=["POST"])
 @organizer_required
 def withdraw_conflict(slug: str, conflict_id: int):
     """Withdraw a binding conflict, with a reason (the judge's sheets count again)."""
@@ -297,7 +294,7 @@ def withdraw_conflict(slug: str, conflict_id: int):
         form,
         judge=conflict.judge,
         entry=conflict.entry,
-        action=url_for("jury.withdraw_conflict", slug=slug, conflict_id=conflict.id),
+        action=url_for("judges.withdraw_conflict", slug=slug, conflict_id=conflict.id),
         restores=True,
     )
     if page is not None:
@@ -312,7 +309,7 @@ def withdraw_conflict(slug: str, conflict_id: int):
     )
 
 
-@jury.route("/conflicts/<int:conflict_id>/review", methods=["POST"])
+@bp.route("/contests/<slug>/conflicts/<int:conflict_id>/review", methods=["POST"])
 @organizer_required
 def review_conflict(slug: str, conflict_id: int):
     """Mark a judge's declaration as seen, with an optional note."""

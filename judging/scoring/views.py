@@ -23,7 +23,7 @@ from judging.scoring.models import ScoreSheet
 from judging.scoring.queries import find_sheet, scoring_context
 from judging.scoring.rubric import rubric_specs
 
-bp = Blueprint("scoring", __name__, url_prefix="/judge")
+bp = Blueprint("scoring", __name__)
 
 
 def _load(stage_id: int, entry_id: int) -> tuple[Judge, Stage, Entry]:
@@ -54,7 +54,7 @@ def _typed_total(form) -> str:
     return plain(total)
 
 
-@bp.route("/stages/<int:stage_id>/entries/<int:entry_id>", methods=["GET", "POST"])
+@bp.route("/judge/stages/<int:stage_id>/entries/<int:entry_id>", methods=["GET", "POST"])
 @reads_first
 @judge_required
 def sheet(stage_id: int, entry_id: int):
@@ -133,7 +133,7 @@ def sheet(stage_id: int, entry_id: int):
     )
 
 
-@bp.route("/stages/<int:stage_id>/entries/<int:entry_id>/conflict", methods=["POST"])
+@bp.route("/judge/stages/<int:stage_id>/entries/<int:entry_id>/conflict", methods=["POST"])
 @judge_required
 def declare_conflict(stage_id: int, entry_id: int):
     """Declare a conflict of interest with an entry; it leaves the judge's list."""
@@ -155,10 +155,7 @@ def declare_conflict(stage_id: int, entry_id: int):
     return redirect(url_for("judges.home"))
 
 
-manage = Blueprint("sheets", __name__, url_prefix="/contests/<slug>")
-
-
-@manage.route("/stages/<code>/sheets")
+@bp.route("/contests/<slug>/stages/<code>/sheets")
 @organizer_required
 def stage_sheets(slug: str, code: str):
     """The organizer's list of a stage's sheets, filterable, with reopen buttons."""
@@ -183,7 +180,7 @@ def stage_sheets(slug: str, code: str):
     )
 
 
-@manage.route("/sheets/<int:sheet_id>/reopen", methods=["POST"])
+@bp.route("/contests/<slug>/sheets/<int:sheet_id>/reopen", methods=["POST"])
 @organizer_required
 def reopen(slug: str, sheet_id: int):
     """Reopen a submitted sheet, with a required reason (Rule 7)."""
@@ -192,7 +189,7 @@ def reopen(slug: str, sheet_id: int):
     if sheet is None or sheet.stage.contest_id != contest.id:
         abort(404)
     form = ReopenForm()
-    back = url_for("sheets.stage_sheets", slug=slug, code=sheet.stage.code, q=sheet.entry.code)
+    back = url_for("scoring.stage_sheets", slug=slug, code=sheet.stage.code, q=sheet.entry.code)
     if not form.validate_on_submit():
         abort(400)
     try:
