@@ -474,8 +474,8 @@ def main() -> int:
     args = parser.parse_args()
     from flask_babel import force_locale
 
-    from judging.contests.standings import clear_cache
     from judging.extensions import db
+    from judging.standings.groups import clear_cache
 
     results: dict = {
         "meta": {

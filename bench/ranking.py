@@ -325,7 +325,7 @@ def load(stage_id: int, group_ids: list[int]):
 
 def run_standings(app, stage_id: int, group_ids: list[int]) -> tuple[float, list]:
     """Seconds for group_standings of every group with a cold cache, and the results."""
-    from judging.contests.standings import clear_cache, group_standings
+    from judging.standings.groups import clear_cache, group_standings
 
     with app.app_context():
         stage, groups = load(stage_id, group_ids)
@@ -352,8 +352,8 @@ def run_split(app, stage_id: int, group_ids: list[int]) -> tuple[float, float]:
     The rank part includes the reads of criterion points that tie-break step b needs.
     The collector is paused as ``group_standings`` pauses it.
     """
-    from judging.contests.standings import entry_facts, rank_counted, stage_sheets
     from judging.ranking.standings import gc_paused
+    from judging.standings.groups import entry_facts, rank_counted, stage_sheets
 
     query = ranking = 0.0
     with app.app_context():
@@ -397,8 +397,8 @@ def memory_child(url: str, stage_id: int, group_ids: list[int], what: str) -> No
     """(In a fresh process) print the peak RSS growth in MiB and the seconds of one cold call."""
     import gc
 
-    from judging.contests.standings import clear_cache, group_standings
     from judging.extensions import db
+    from judging.standings.groups import clear_cache, group_standings
 
     app = make_app(url)
     with app.app_context():
@@ -568,7 +568,7 @@ def drop_database(name: str) -> None:
 def code_fingerprint() -> str:
     """A short hash of the code under test, so results can be matched to a version of it."""
     digest = hashlib.sha256()
-    paths = [ROOT / "judging/contests/standings.py", ROOT / "judging/entries/queries.py"]
+    paths = [ROOT / "judging/standings/groups.py", ROOT / "judging/standings/participation.py"]
     for path in paths + sorted((ROOT / "judging/ranking").glob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

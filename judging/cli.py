@@ -144,7 +144,7 @@ def rank_command(slug: str, stage_code: str, group_code: str | None, as_json: bo
     """Print a stage's standings per group, by the stage's rule (Rules 2 and 4)."""
     import json
 
-    from judging.contests.standings import group_standings
+    from judging.standings.groups import group_standings
 
     contest = _contest_or_fail(slug)
     stage = contest.stage(stage_code)

@@ -24,12 +24,12 @@ from judging.auth.passwords import hash_password
 from judging.common.enums import ConflictSource, ConflictStatus, Role, SheetState, StageState
 from judging.common.models import utcnow
 from judging.contests.models import AwardTier, Contest, Criterion, Field, Group, Stage
-from judging.contests.standings import clear_cache
 from judging.entries.models import Entry
 from judging.extensions import db, limiter
 from judging.judges.models import Assignment, Conflict, Judge
 from judging.scoring.models import Score, ScoreSheet
 from judging.scoring.queries import sheets_with_wrong_totals
+from judging.standings.groups import clear_cache
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
 IN_MEMORY = TEST_DATABASE_URL in ("sqlite://", "sqlite:///:memory:")

@@ -26,11 +26,11 @@ from judging.awards.engine import (
 from judging.awards.models import ResultSnapshot
 from judging.common.enums import EntryStatus
 from judging.contests.models import AwardTier, Contest, Group, SpecialAward, Stage
-from judging.contests.standings import GroupStandings, group_standings, weighted_stages
 from judging.contests.versions import data_version
 from judging.entries.models import Entry
-from judging.entries.queries import taking_part
 from judging.extensions import db
+from judging.standings.groups import GroupStandings, group_standings, weighted_stages
+from judging.standings.participation import taking_part
 
 
 @dataclass

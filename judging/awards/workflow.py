@@ -46,11 +46,11 @@ from judging.common.models import utcnow
 from judging.contests.models import Criterion, Stage
 from judging.contests.versions import bump_data_version
 from judging.entries.models import Entry, Participation
-from judging.entries.queries import taking_part
 from judging.extensions import db
 from judging.judges.models import Assignment, Judge
-from judging.judges.queries import needed_sheets
 from judging.scoring.models import ScoreSheet
+from judging.standings.participation import taking_part
+from judging.standings.progress import needed_sheets
 
 MAX_REASON = 500
 

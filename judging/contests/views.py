@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
-from judging.contests.queries import contest_or_404, contest_overview, list_contests
+from judging.contests.queries import contest_or_404, list_contests
+from judging.standings.progress import contest_overview
 
 bp = Blueprint("contests", __name__)
 

@@ -18,10 +18,10 @@ from judging.awards.labels import field_label
 from judging.awards.queries import AwardsResult, GroupResult, StageResult, latest_snapshot
 from judging.common.enums import StageState
 from judging.contests.models import Contest, Stage
-from judging.contests.queries import contest_overview
 from judging.entries.models import Entry
 from judging.exports.workbook import INTEGER, MONEY, POINTS, Sheet, Styled
 from judging.ranking.models import show_pair
+from judging.standings.progress import contest_overview
 
 
 def local_time(moment: datetime | None, tz: str) -> str:

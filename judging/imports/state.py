@@ -29,10 +29,11 @@ from judging.contests.models import (
     Stage,
 )
 from judging.entries.models import Entry
-from judging.entries.queries import furthest_advanced, taking_part
+from judging.entries.queries import furthest_advanced
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
 from judging.scoring.models import Score, ScoreSheet
+from judging.standings.participation import taking_part
 
 CENT = Decimal("0.01")
 

@@ -23,14 +23,10 @@ from judging.judges.forms import (
     WithdrawConflictForm,
 )
 from judging.judges.models import Conflict, Judge
-from judging.judges.queries import (
-    contest_conflicts,
-    contest_judges,
-    judge_progress,
-    judge_records,
-)
+from judging.judges.queries import contest_conflicts, contest_judges, judge_records
 from judging.judges.services import login_link
 from judging.scoring.queries import SHEET_STATES, assigned_entries
+from judging.standings.progress import judge_progress
 
 bp = Blueprint("judges", __name__)
 

@@ -22,9 +22,7 @@ import sqlalchemy as sa
 from judging.awards.models import Award, ResultSnapshot
 from judging.common.enums import StageState
 from judging.contests.models import AwardTier, Contest, Group, SpecialAward, Stage
-from judging.contests.standings import group_standings
 from judging.entries.models import Entry
-from judging.entries.queries import taking_part
 from judging.extensions import db
 from judging.live.models import LivePhase, Reveal
 from judging.live.queries import (
@@ -35,6 +33,8 @@ from judging.live.queries import (
     stage_entries,
     submission_counts,
 )
+from judging.standings.groups import group_standings
+from judging.standings.participation import taking_part
 
 CENT = Decimal("0.01")
 

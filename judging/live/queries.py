@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from judging.common.enums import EntryStatus, SheetState, StageKind, StageState
 from judging.contests.models import Contest, Group, Stage
 from judging.entries.models import Entry
-from judging.entries.queries import taking_part
 from judging.extensions import db
 from judging.judges.models import Assignment, Judge
-from judging.judges.queries import needed_sheets
 from judging.live.models import LiveState, Reveal
+from judging.standings.participation import taking_part
+from judging.standings.progress import needed_sheets
 
 LIVE_STATES = (StageState.OPEN, StageState.CLOSED)
 

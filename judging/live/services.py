@@ -15,12 +15,12 @@ from judging.common.audit import record
 from judging.common.db import insert_for
 from judging.common.models import utcnow
 from judging.contests.models import Stage
-from judging.contests.standings import group_standings
 from judging.contests.versions import bump_data_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.live.models import LivePhase, LiveState, Reveal
 from judging.live.queries import is_live, judge_statuses, stage_entries
+from judging.standings.groups import group_standings
 
 
 class LiveError(ValueError):

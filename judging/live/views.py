@@ -16,7 +16,6 @@ from judging.common.decorators import organizer_required
 from judging.common.http import JSON, api_error, json_body, matches, with_server_time
 from judging.contests.models import Contest
 from judging.contests.queries import contest_or_404
-from judging.contests.standings import group_standings
 from judging.contests.versions import data_version
 from judging.entries.models import Entry
 from judging.extensions import db
@@ -26,6 +25,7 @@ from judging.live import queries as live_queries
 from judging.live import services
 from judging.live.forms import LiveForm
 from judging.live.models import LivePhase
+from judging.standings.groups import group_standings
 
 bp = Blueprint("live", __name__)
 

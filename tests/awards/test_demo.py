@@ -10,13 +10,13 @@ from judging.awards import workflow
 from judging.awards.models import Award, ResultSnapshot
 from judging.awards.queries import awards_result, snapshot_difference, stage_result
 from judging.contests.models import Contest
-from judging.contests.standings import group_standings
 from judging.entries.models import Participation
 from judging.extensions import db
 from judging.judges.models import Assignment, Judge
 from judging.scoring import services as scoring
 from judging.scoring.rubric import rubric_specs
 from judging.seed import load_demo
+from judging.standings.groups import group_standings
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 HTPO = "特种高性能复合热塑性弹性体HTPO产业化技术研究"

@@ -18,12 +18,12 @@ from judging.awards.models import ResultSnapshot
 from judging.common.audit import AuditEvent
 from judging.common.enums import SheetState, StageState
 from judging.contests.models import AdvanceQuota, Contest
-from judging.contests.standings import group_standings
 from judging.entries.models import Entry, Participation
 from judging.extensions import db
 from judging.judges.models import Conflict, Judge
 from judging.scoring.models import ScoreSheet
 from judging.seed import load_demo
+from judging.standings.groups import group_standings
 from tests.conftest import confirm_form, csrf_token, database_state, sign_in_as
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"

@@ -19,7 +19,6 @@ from babel.messages.pofile import read_po
 
 from judging import TestingConfig, create_app
 from judging.contests.models import Contest
-from judging.contests.standings import clear_cache
 from judging.entries.models import Entry
 from judging.extensions import babel, db
 from judging.judges.models import Assignment, Judge
@@ -28,6 +27,7 @@ from judging.live import services as live
 from judging.scoring import services as scoring
 from judging.scoring.rubric import rubric_specs
 from judging.seed import load_demo
+from judging.standings.groups import clear_cache
 from tests.browser.conftest import DOCS
 
 ROOT = Path(__file__).resolve().parents[2]

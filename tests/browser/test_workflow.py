@@ -19,10 +19,10 @@ from playwright.sync_api import expect
 
 from judging.awards.models import Publication
 from judging.common.enums import Role, StageState
-from judging.contests.standings import clear_cache
 from judging.extensions import db
 from judging.judges.services import login_link
 from judging.leaderboard.cache import cache
+from judging.standings.groups import clear_cache
 from tests.conftest import (
     PASSWORD,
     create_assignment,

@@ -3,7 +3,7 @@
 from decimal import Decimal as D
 
 from judging.common.enums import StageState
-from judging.contests.standings import group_standings
+from judging.standings.groups import group_standings
 from tests.conftest import (
     create_conflict,
     create_contest,
@@ -100,7 +100,7 @@ def test_a_tie_through_every_criterion_goes_to_the_previous_stage(app, monkeypat
     they tie on the score 50.00, the mean of all sheets and both criterion means; the
     previous stage's score puts B (70) ahead of A (60). The second criterion's sums are
     read once, though the group is ranked twice (the second time with stage 1's scores)."""
-    import judging.contests.standings as standings_module
+    import judging.standings.groups as standings_module
 
     contest = create_contest()
     group = create_group(contest)

@@ -12,7 +12,6 @@ from judging.auth.models import User
 from judging.common.audit import AuditEvent
 from judging.common.enums import Role, SheetState
 from judging.contests.models import AdvanceQuota, Contest, Criterion
-from judging.contests.standings import group_standings
 from judging.contests.versions import data_version
 from judging.entries.models import Entry, Participation
 from judging.extensions import db
@@ -20,6 +19,7 @@ from judging.imports.problems import ImportRejected
 from judging.imports.service import import_workbook
 from judging.judges.models import Assignment, Judge
 from judging.scoring.models import Score, ScoreSheet
+from judging.standings.groups import group_standings
 from tests.exports.conftest import counts, xlsx
 from tests.fixtures.excel.make_bad_files import BASE, SLUG, base_contest
 

@@ -13,7 +13,6 @@ from judging.awards import workflow
 from judging.awards.queries import awards_result, snapshot_difference, stage_result
 from judging.contests.models import Contest
 from judging.contests.queries import get_contest
-from judging.contests.standings import clear_cache, group_standings
 from judging.entries.models import Entry
 from judging.exports import files
 from judging.extensions import db
@@ -22,6 +21,7 @@ from judging.imports.service import import_workbook
 from judging.imports.spec import is_example_header
 from judging.imports.table import HEADER_SCAN
 from judging.seed import load_demo
+from judging.standings.groups import clear_cache, group_standings
 from tests.conftest import _empty_tables
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"

@@ -12,14 +12,13 @@ import sqlalchemy as sa
 
 from judging.common.enums import ConflictSource, ConflictStatus
 from judging.contests.models import Contest
-from judging.contests.queries import contest_overview
-from judging.contests.standings import group_standings
 from judging.extensions import db
 from judging.judges.models import Conflict
-from judging.judges.queries import judge_progress
 from judging.judges.services import organization_key
 from judging.leaderboard.queries import submission_counts
 from judging.seed import load_demo
+from judging.standings.groups import group_standings
+from judging.standings.progress import contest_overview, judge_progress
 from tests.conftest import (
     create_assignment,
     create_contest,

@@ -30,7 +30,6 @@ from judging.common.enums import ConflictStatus, EntryStatus, SheetState
 from judging.contests.models import Contest, Criterion, Group, Stage
 from judging.contests.versions import data_version
 from judging.entries.models import Entry
-from judging.entries.queries import takes_part
 from judging.extensions import db
 from judging.judges.models import Conflict, Judge
 from judging.judges.queries import binding_conflict_exists
@@ -44,6 +43,7 @@ from judging.ranking.standings import (
     separate,
 )
 from judging.scoring.models import Score, ScoreSheet
+from judging.standings.participation import takes_part
 
 
 class EntryFacts(NamedTuple):
