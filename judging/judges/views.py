@@ -15,7 +15,6 @@ from judging.common.forms import BaseForm
 from judging.contests.queries import contest_or_404
 from judging.entries.models import Entry
 from judging.extensions import db
-from judging.judges import services
 from judging.judges.forms import (
     AddConflictForm,
     PairForm,
@@ -25,6 +24,7 @@ from judging.judges.forms import (
 from judging.judges.models import Conflict, Judge
 from judging.judges.queries import contest_conflicts, contest_judges, judge_records
 from judging.judges.services import login_link
+from judging.scoring import conflicts as services
 from judging.scoring.queries import SHEET_STATES, assigned_entries
 from judging.standings.progress import judge_progress
 

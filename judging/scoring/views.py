@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from judging.awards import workflow
 from judging.common.db import reads_first
 from judging.common.decorators import judge_required, organizer_required
 from judging.common.numbers import plain
@@ -193,10 +194,10 @@ def reopen(slug: str, sheet_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.reopen_sheet(sheet=sheet, reason=form.reason.data or "")
-    except services.ScoringError as err:
+        workflow.reopen_sheet(sheet=sheet, reason=form.reason.data or "")
+    except workflow.WorkflowError as err:
         db.session.rollback()
-        flash(err.message, "error")
+        flash(str(err), "error")
         return redirect(back)
     db.session.commit()
     flash(

@@ -173,9 +173,8 @@ def test_publishing_with_a_live_difference_is_refused_and_shows_it(organizer_cli
     # After the confirmation the organizer reopens one of judge02's sheets: the live results
     # move away from the snapshot.
     sheet = _sheet(final, _judge(demo, "judge02"), _entry(demo, "A-007"))
-    from judging.scoring import services as scoring
 
-    scoring.reopen_sheet(sheet=sheet, reason="分数录错")
+    workflow.reopen_sheet(sheet=sheet, reason="分数录错")
     db.session.commit()
     url = f"/contests/{SLUG}/stages/final/state/published"
     page = text(organizer_client.get(url))

@@ -14,8 +14,8 @@ from judging.common.enums import ConflictSource, ConflictStatus
 from judging.contests.models import Contest
 from judging.extensions import db
 from judging.judges.models import Conflict
-from judging.judges.services import organization_key
 from judging.leaderboard.queries import submission_counts
+from judging.scoring.conflicts import organization_key
 from judging.seed import load_demo
 from judging.standings.groups import group_standings
 from judging.standings.progress import contest_overview, judge_progress

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from judging.awards import workflow
 from judging.awards.workflow import change_state
 from judging.common.audit import AuditEvent
 from judging.common.enums import Role, StageState
@@ -174,7 +175,7 @@ def test_a_reopened_sheet_takes_its_revealed_score_off_the_screen(organizer_clie
             ScoreSheet.judge_id == board.judges[0].id,
         )
     )
-    scoring.reopen_sheet(sheet=sheet, reason="笔误")
+    workflow.reopen_sheet(sheet=sheet, reason="笔误")
     db.session.commit()
     live = client.get(LIVE_API).get_json()
     assert live["standings"]["angel"] == [] and live["revealed"] == 0

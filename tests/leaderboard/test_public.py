@@ -9,7 +9,6 @@ from judging.awards.workflow import change_state
 from judging.contests.versions import bump_data_version
 from judging.extensions import db
 from judging.leaderboard import queries
-from judging.scoring import services as scoring
 from judging.scoring.models import ScoreSheet
 from tests.leaderboard.conftest import EMAIL, JUDGE_EMAIL, PHONE
 from tests.leaderboard.helpers import submit, text
@@ -111,15 +110,15 @@ def test_etag_changes_exactly_when_published_standings_change(client, board):
             ScoreSheet.judge_id == board.judges[4].id,
         )
     )
-    with pytest.raises(scoring.ScoringError):
-        scoring.reopen_sheet(sheet=sheet, reason="复核")
+    with pytest.raises(workflow.WorkflowError):
+        workflow.reopen_sheet(sheet=sheet, reason="复核")
     db.session.rollback()
     assert {url: client.get(url).headers["ETag"] for url in urls} == before
 
     # Withdrawn, reopened, confirmed again and republished: the published standings move,
     # every tag changes, and the page carries a dated correction notice.
     workflow.change_state(stage=board.prelim, target="closed", reason="复核一份评分")
-    scoring.reopen_sheet(sheet=sheet, reason="复核")
+    workflow.reopen_sheet(sheet=sheet, reason="复核")
     db.session.commit()
     assert all(client.get(url).status_code == 404 for url in urls)
     workflow.confirm(stage=board.prelim, kind="awards", user=None, override_reason="99 分待复核")
