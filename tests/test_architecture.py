@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1] / "judging"
 
 #: Bottom to top. A package may import the packages at or below its own layer.
 LAYERS = [
-    {"common", "extensions", "config"},
     {"ranking"},
+    {"common", "extensions", "config"},
     {"auth"},
     {"contests"},
     {"entries"},

@@ -40,7 +40,7 @@ from decimal import (
 )
 from typing import Any, Protocol
 
-from judging.ranking import Standing
+from judging.ranking import CENT, Standing
 
 __all__ = [
     "AdvancementProposal",
@@ -73,7 +73,6 @@ SNAPSHOT_VERSION = 1
 #: Money arithmetic: any rounding at all raises, so totals are exact sums.
 _MONEY = Context(prec=40, traps=[Inexact, Rounded, InvalidOperation, Overflow])
 _MONEY_ZERO = Decimal("0.00")
-_CENT = Decimal("0.01")
 
 
 def _ranked(standings: Iterable[Standing]) -> list[Standing]:
@@ -492,12 +491,12 @@ def _money(value: Decimal | None) -> str | None:
     """A Decimal as a string with 2 places (half-up), as snapshots store them."""
     if value is None:
         return None
-    return format(value.quantize(_CENT, rounding=ROUND_HALF_UP), "f")
+    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
 
 
 def _decimal_text(value: Decimal) -> str:
     """A Decimal as text with 2 places, or more where 2 would lose digits (a weight 0.125)."""
-    rounded = value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    rounded = value.quantize(CENT, rounding=ROUND_HALF_UP)
     return format(rounded if rounded == value else value, "f")
 
 

@@ -64,7 +64,7 @@ def _cascade(result: StageResult, entry_ids: list[int], *, reason: str, user: Us
     """Take entries out of every stage after ``result``'s: their participation, assignments,
     revealed scores and sheets there go; each sheet is kept in the audit log first."""
     stage = result.stage
-    later = [s.id for s in stage.contest.stages if s.position > stage.position]
+    later = [s.id for s in stage.later_stages]
     if not later or not entry_ids:
         return {"sheets": 0, "assignments": 0}
     user_id = user.id if user else None

@@ -480,7 +480,7 @@ def advancement_changes(result: StageResult) -> AdvancementChanges | None:
     by_code = itemgetter(1)
     added = sorted(((eid, codes[eid]) for eid in proposed - current), key=by_code)
     removed = sorted(((eid, codes[eid]) for eid in current - proposed), key=by_code)
-    later = [s for s in stage.contest.stages if s.position > stage.position]
+    later = stage.later_stages
     later_ids = [s.id for s in later]
     later_sheets = db.session.scalar(
         sa.select(sa.func.count()).select_from(ScoreSheet).where(ScoreSheet.stage_id.in_(later_ids))

@@ -6,6 +6,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+from judging.ranking.models import CENT
+
 # Points: up to 9999.99; money: up to 9,999,999,999.99 yuan. Both exact decimals.
 POINTS = sa.Numeric(6, 2, asdecimal=True)
 MONEY = sa.Numeric(12, 2, asdecimal=True)
@@ -56,4 +58,4 @@ def enum_type(enum_cls, length: int = 20) -> sa.Enum:
 
 def money(value) -> Decimal:
     """Return value as a Decimal with two places (yuan and fen)."""
-    return Decimal(value).quantize(Decimal("0.01"))
+    return Decimal(value).quantize(CENT)

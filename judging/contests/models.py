@@ -151,10 +151,18 @@ class Stage(db.Model):
         return self.state == StageState.PUBLISHED
 
     @property
+    def later_stages(self) -> list[Stage]:
+        """The stages after this one, in order."""
+        return sorted(
+            (s for s in self.contest.stages if s.position > self.position),
+            key=lambda s: s.position,
+        )
+
+    @property
     def next_stage(self) -> Stage | None:
         """The stage after this one in the contest, or None for the last."""
-        later = [s for s in self.contest.stages if s.position > self.position]
-        return min(later, key=lambda s: s.position) if later else None
+        later = self.later_stages
+        return later[0] if later else None
 
     @property
     def previous_stage(self) -> Stage | None:

@@ -32,10 +32,9 @@ from judging.entries.models import Entry
 from judging.entries.queries import furthest_advanced
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
+from judging.ranking import CENT
 from judging.scoring.models import Score, ScoreSheet
 from judging.standings.participation import taking_part
-
-CENT = Decimal("0.01")
 
 KINDS = (
     "contest",

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from judging.awards.engine import PrizeRow, prize_totals
 from judging.awards.models import Award, ResultSnapshot
 from judging.common.enums import StageState
 from judging.contests.models import AwardTier, Contest, Group, SpecialAward, Stage
@@ -33,10 +34,9 @@ from judging.live.queries import (
     stage_entries,
     submission_counts,
 )
+from judging.ranking import CENT
 from judging.standings.groups import group_standings
 from judging.standings.participation import taking_part
-
-CENT = Decimal("0.01")
 
 
 def money_text(value: Decimal | None) -> str | None:
@@ -350,9 +350,9 @@ def awards(contest: Contest) -> dict:
     groups = {g.id: g for g in contest.groups}
     tiers: dict[tuple[int, int], list[dict]] = defaultdict(list)
     specials: dict[int, dict] = {}
-    totals: dict[str, Decimal] = defaultdict(Decimal)
+    prizes: list[PrizeRow] = []
     for award, entry, what, stage in published_award_rows(contest):
-        totals[groups[entry.group_id].code] += award.prize
+        prizes.append(PrizeRow(groups[entry.group_id].code, entry.id, what.name, award.prize))
         if isinstance(what, AwardTier):
             tiers[(stage.id, what.group_id)].append(
                 {
@@ -384,14 +384,14 @@ def awards(contest: Contest) -> dict:
             stages.append({"code": stage.code, "name": stage.name, "groups": stage_groups})
     for item in specials.values():
         item["entries"].sort(key=lambda e: e["code"])
-    overall = sum(totals.values(), Decimal(0))
+    totals = prize_totals(prizes)  # the awards engine's exact sums
     return {
         "contest": _contest_dict(contest),
         "stages": stages,
         "special_awards": sorted(specials.values(), key=lambda s: s["name"]),
         "prize_totals": {
-            "groups": {code: money_text(v) for code, v in sorted(totals.items())},
-            "overall": money_text(overall),
+            "groups": {code: money_text(v) for code, v in sorted(totals.by_group.items())},
+            "overall": money_text(totals.overall),
         },
     }
 

@@ -34,6 +34,7 @@ from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
 from judging.judges.queries import binding_conflict_exists
+from judging.ranking import CENT
 from judging.scoring.models import Score, ScoreSheet, sheet_totals
 from judging.scoring.queries import submitted_sheets
 from judging.scoring.rubric import CriterionSpec, rubric_specs
@@ -122,7 +123,7 @@ def check_points(
                 step=plain(criterion.step),
             )
         else:
-            clean[criterion.id] = value.quantize(Decimal("0.01"))
+            clean[criterion.id] = value.quantize(CENT)
     if errors:
         raise InvalidPoints(_("Please correct the marked scores."), errors=errors)
     return clean

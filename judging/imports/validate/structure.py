@@ -9,7 +9,6 @@ from judging.awards.engine import parse_special_rule
 from judging.common.enums import AggregationRule, ContestStatus, StageKind, StageState
 from judging.imports.problems import problem
 from judging.imports.spec import CONTEST_STATUS, RULE, STAGE_KIND, STAGE_STATE
-from judging.imports.state import CENT
 from judging.imports.table import Cells, Table, clean_key, split_list
 from judging.imports.validate.base import (
     COLUMN_OF,
@@ -20,6 +19,7 @@ from judging.imports.validate.base import (
     fold,
     places_ok,
 )
+from judging.ranking import CENT
 
 
 class StructureRows(ValidatorBase):
