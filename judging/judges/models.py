@@ -44,44 +44,6 @@ class Judge(db.Model):
 
     __table_args__ = (sa.UniqueConstraint("contest_id", "user_id"),)
 
-    def has_binding_conflict(self, entry: Entry) -> bool:
-        """Whether a binding conflict keeps this judge away from entry."""
-        return (
-            db.session.scalar(
-                sa.select(Conflict.id).where(
-                    Conflict.judge_id == self.id,
-                    Conflict.entry_id == entry.id,
-                    Conflict.status == ConflictStatus.BINDING,
-                )
-            )
-            is not None
-        )
-
-    def is_assigned(self, entry: Entry, stage: Stage) -> bool:
-        """Whether this judge is assigned entry in stage."""
-        return (
-            db.session.scalar(
-                sa.select(Assignment.id).where(
-                    Assignment.stage_id == stage.id,
-                    Assignment.judge_id == self.id,
-                    Assignment.entry_id == entry.id,
-                )
-            )
-            is not None
-        )
-
-    def can_see(self, entry: Entry, stage: Stage) -> bool:
-        """Whether the judge may open entry in stage: same contest, assigned, not conflicted."""
-        return (
-            entry.contest_id == self.contest_id == stage.contest_id
-            and self.is_assigned(entry, stage)
-            and not self.has_binding_conflict(entry)
-        )
-
-    def can_score(self, entry: Entry, stage: Stage) -> bool:
-        """Whether the judge may write a sheet for entry in stage now (the stage is open)."""
-        return stage.is_open and entry.is_active and self.can_see(entry, stage)
-
     def __repr__(self) -> str:
         return f"<Judge {self.name}>"
 

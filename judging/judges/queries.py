@@ -1,4 +1,4 @@
-"""Reads for a judge's own pages."""
+"""Reads about the jury: who judges what (``on_panel``), the judges and their conflicts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import sqlalchemy as sa
 
 from judging.auth.models import User
 from judging.common.enums import ConflictStatus
+from judging.contests.models import Stage
+from judging.entries.models import Entry
 from judging.extensions import db
-from judging.judges.models import Conflict, Judge
+from judging.judges.models import Assignment, Conflict, Judge
 
 
 def binding_conflict_exists(judge_id_col, entry_id_col):
@@ -21,6 +23,30 @@ def binding_conflict_exists(judge_id_col, entry_id_col):
         )
         .exists()
     )
+
+
+def on_panel(assignment=Assignment) -> sa.ColumnElement[bool]:
+    """SQL condition on an ``Assignment``: its judge judges its entry — the judge has no
+    binding conflict with it (SPEC: a binding conflict means the judge is never shown the
+    entry and never counted). The one definition of who judges what: every query that
+    lists, opens, counts or writes a judge's entries applies it to the assignment it
+    joins, and ``judges_entry`` asks it of one assignment."""
+    return ~binding_conflict_exists(assignment.judge_id, assignment.entry_id)
+
+
+def judges_entry(judge: Judge, entry: Entry, stage: Stage) -> bool:
+    """Whether the judge judges the entry in the stage (same contest, assigned, on panel)."""
+    if not entry.contest_id == judge.contest_id == stage.contest_id:
+        return False
+    found = db.session.scalar(
+        sa.select(Assignment.id).where(
+            Assignment.stage_id == stage.id,
+            Assignment.judge_id == judge.id,
+            Assignment.entry_id == entry.id,
+            on_panel(),
+        )
+    )
+    return found is not None
 
 
 def judge_records(user: User) -> list[Judge]:

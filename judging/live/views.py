@@ -20,7 +20,7 @@ from judging.contests.versions import data_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Judge
-from judging.judges.queries import binding_conflict_exists
+from judging.judges.queries import on_panel
 from judging.live import queries as live_queries
 from judging.live import services
 from judging.live.forms import LiveForm
@@ -224,7 +224,7 @@ def live_banner(judge: Judge) -> dict | None:
         sa.select(Assignment.entry_id).where(
             Assignment.stage_id == stage.id,
             Assignment.judge_id == judge.id,
-            ~binding_conflict_exists(Assignment.judge_id, Assignment.entry_id),
+            on_panel(),
         )
     ).all()
     return {

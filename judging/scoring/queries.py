@@ -14,7 +14,7 @@ from judging.contests.models import Stage
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Judge
-from judging.judges.queries import binding_conflict_exists
+from judging.judges.queries import on_panel
 from judging.scoring.models import Score, ScoreSheet
 
 NOT_STARTED = "not_started"
@@ -59,7 +59,7 @@ def assigned_entries(
         .where(
             Assignment.judge_id == judge.id,
             Assignment.stage_id == stage.id,
-            ~binding_conflict_exists(Assignment.judge_id, Assignment.entry_id),
+            on_panel(),
         )
         .options(selectinload(Entry.group), selectinload(Entry.field))
         .order_by(Entry.code)
@@ -111,7 +111,7 @@ _CONTEXT = (
         Judge.user_id == sa.bindparam("user"),
         Stage.id == sa.bindparam("stage"),
         Entry.id == sa.bindparam("entry"),
-        ~binding_conflict_exists(Judge.id, Entry.id),
+        on_panel(),
     )
 )
 

@@ -33,7 +33,7 @@ from judging.contests.versions import bump_data_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
-from judging.judges.queries import binding_conflict_exists
+from judging.judges.queries import judges_entry, on_panel
 from judging.ranking import CENT
 from judging.scoring.models import Score, ScoreSheet, sheet_totals
 from judging.scoring.queries import submitted_sheets
@@ -193,7 +193,7 @@ _MAY_WRITE = (
             ),
         ),
         Entry.status == EntryStatus.REGISTERED,
-        ~binding_conflict_exists(Assignment.judge_id, Assignment.entry_id),
+        on_panel(),
     )
 )
 _SHEET_ID = sa.select(ScoreSheet.id).where(*_SHEET_KEY)
@@ -390,7 +390,7 @@ def may_declare_conflict(*, judge: Judge, entry: Entry, stage: Stage) -> str | N
 def declare_conflict(*, judge: Judge, entry: Entry, stage: Stage, reason: str) -> Conflict:
     """Judge: declare a conflict (回避) with an entry they have not submitted, in an open
     stage. It binds for the judge's own list at once; the organizer sees it as new."""
-    if not judge.can_see(entry, stage):
+    if not judges_entry(judge, entry, stage):
         raise NotFound()
     refused = may_declare_conflict(judge=judge, entry=entry, stage=stage)
     if refused:

@@ -12,7 +12,7 @@ from judging.contests.models import Contest, Group, Stage
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
-from judging.judges.queries import binding_conflict_exists
+from judging.judges.queries import on_panel
 from judging.scoring.models import ScoreSheet
 from judging.standings.participation import taking_part
 
@@ -46,7 +46,7 @@ def needed_sheets(*conditions: sa.ColumnElement[bool]) -> sa.Subquery:
         )
         .where(
             Entry.status == EntryStatus.REGISTERED,
-            ~binding_conflict_exists(Assignment.judge_id, Assignment.entry_id),
+            on_panel(),
             *conditions,
         )
         .subquery("needed")
