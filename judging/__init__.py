@@ -109,6 +109,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(live_views.bp)
     errors.register(app)
 
+    from judging.common import transactions
+
+    transactions.install(app)  # every request ends its transaction there, and only there
+
     from judging.cli import register_commands
 
     register_commands(app)

@@ -10,8 +10,8 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 
 from judging.common.audit import record
-from judging.common.db import write_intent
 from judging.common.enums import Role
+from judging.common.transactions import command_transaction
 from judging.extensions import db
 
 
@@ -47,9 +47,8 @@ def seed_demo(seed_dir: str | None):
     from judging.seed import load_demo
 
     started = time.perf_counter()
-    with write_intent():
+    with command_transaction():
         summary = load_demo(seed_dir or current_app.config["SEED_DIR"])
-        db.session.commit()
     elapsed = time.perf_counter() - started
     verb = "Loaded" if summary.get("created") else "Already loaded"
     click.echo(f"{verb} contest {summary['contest']} in {elapsed:.1f} s:")
@@ -81,16 +80,14 @@ def create_organizer(username: str, password_stdin: bool, display_name: str):
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        with write_intent():
+        with command_transaction():
             create_user(
                 username=username,
                 password=password,
                 role=Role.ORGANIZER,
                 display_name=display_name,
             )
-            db.session.commit()
     except AccountError as err:
-        db.session.rollback()
         raise click.ClickException(str(err)) from err
     click.echo(f"Organizer {username} created.")
 
@@ -115,10 +112,9 @@ def judge_link(slug: str, username: str):
     )
     if judge is None:
         raise click.ClickException(f"no judge {username!r} in contest {slug!r}")
-    with write_intent():
+    with command_transaction():
         link = login_link(judge)
         record("judge_links_issued", contest_id=judge.contest_id, new={"judges": [judge.name]})
-        db.session.commit()
     click.echo(link)
 
 
@@ -302,11 +298,9 @@ def stage_command(slug: str, stage_code: str, target: str, reason: str, yes: boo
         click.echo("Nothing changed (dry run): add --yes to make the change.")
         return
     try:
-        with write_intent():
+        with command_transaction():
             workflow.change_state(stage=stage, target=target, reason=reason, user=None)
-            db.session.commit()
     except workflow.WorkflowError as err:
-        db.session.rollback()
         click.echo(f"Refused: {err}", err=True)
         raise SystemExit(1) from err
     click.echo(f"{stage.name} is now {stage.state.title}.")
@@ -360,7 +354,7 @@ def confirm_command(
         click.echo("Nothing changed (dry run): add --yes to confirm.")
         return
     try:
-        with write_intent():
+        with command_transaction():
             snapshot = workflow.confirm(
                 stage=stage,
                 kind=kind,
@@ -368,9 +362,7 @@ def confirm_command(
                 override_reason=override_reason,
                 cascade_reason=cascade_reason,
             )
-            db.session.commit()
     except workflow.WorkflowError as err:
-        db.session.rollback()
         click.echo(f"Refused: {err}", err=True)
         raise SystemExit(1) from err
     click.echo(f"Confirmed and frozen: {snapshot.content_hash[:16]}")

@@ -79,9 +79,7 @@ def sign_in():
                 session["lang"] = lang
             login_user(user)
             record("sign_in", user_id=user.id, obj=user)
-            db.session.commit()
             return redirect(safe_next(form.next.data) or url_for("contests.home"))
-        db.session.rollback()
         # One message for an unknown user and a wrong password: no hint which.
         form.password.errors.append(_("Wrong username or password."))
         return render_template("auth/sign_in.html", form=form), 401
@@ -124,9 +122,7 @@ def link_sign_in(token: str):
                 session["lang"] = lang
             login_user(user)
             record("sign_in_link", user_id=user.id, obj=user)
-            db.session.commit()
             return redirect(url_for("contests.home"))
-        db.session.rollback()
     else:
         row, status = check_login_token(token)
         if status == "ok":

@@ -21,7 +21,6 @@ from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
 from judging.common.forms import BaseForm
 from judging.contests.queries import contest_or_404
-from judging.extensions import db
 
 bp = Blueprint("awards", __name__, url_prefix="/contests/<slug>/stages/<code>")
 bp.add_app_template_global(field_label, "result_field")
@@ -109,11 +108,9 @@ def stage_state(slug: str, code: str, target: str):
                 stage=stage, target=target, reason=form.reason.data, user=current_user
             )
         except workflow.WorkflowError as err:
-            db.session.rollback()
             _refused(form, err)
             status = 400
         else:
-            db.session.commit()
             flash(
                 _(
                     "%(stage)s is now: %(state)s.",
@@ -152,11 +149,9 @@ def confirm(slug: str, code: str, kind: str):
                 fingerprint=form.fingerprint.data or "",
             )
         except workflow.WorkflowError as err:
-            db.session.rollback()
             _refused(form, err)
             status = 400
         else:
-            db.session.commit()
             flash(
                 _("Confirmed and frozen (%(hash)s).", hash=snapshot.content_hash[:12]),
                 "success",

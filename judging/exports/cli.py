@@ -15,7 +15,8 @@ import click
 from flask import Flask, current_app
 from flask_babel import force_locale
 
-from judging.common.db import write_intent
+from judging.common.db import write_phase
+from judging.common.transactions import command_transaction
 from judging.extensions import db
 
 LANG = click.option(
@@ -88,7 +89,7 @@ def _run_import(kind: str, path: Path, *, slug=None, stage=None, update, dry_run
         contest = _contest(slug) if slug else None
         started = time.perf_counter()
         try:
-            with write_intent():
+            with command_transaction():
                 result = import_workbook(
                     data=path.read_bytes(),
                     kind=kind,
@@ -98,12 +99,7 @@ def _run_import(kind: str, path: Path, *, slug=None, stage=None, update, dry_run
                     dry_run=dry_run,
                     filename=path.name,
                 )
-                if dry_run:
-                    db.session.rollback()
-                else:
-                    db.session.commit()
         except ImportRejected as err:
-            db.session.rollback()
             print_problems(err.problems)
             click.echo(
                 _(
@@ -206,8 +202,8 @@ def export_command(slug: str, stage: str | None, public: bool, output: Path, lan
             data = files.contest_workbook(contest, lang=_lang(lang), tz=tz, exported_by="cli")
         output.write_bytes(data)
         if not public:
-            db.session.commit()
-            with write_intent():
+            # The workbook was read first; the record takes the write lock alone (SQLite).
+            with write_phase(db.session), command_transaction():
                 record(
                     "excel_export",
                     contest_id=contest.id,
@@ -217,7 +213,6 @@ def export_command(slug: str, stage: str | None, public: bool, output: Path, lan
                         "file": output.name,
                     },
                 )
-                db.session.commit()
     click.echo(f"{output} ({len(data) / 1024:.0f} KiB, {time.perf_counter() - started:.1f} s)")
 
 

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from judging.common.audit import record
-from judging.common.db import write_intent
+from judging.common.db import write_phase
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
 from judging.contests.queries import contest_or_404
@@ -127,7 +127,6 @@ def upload(slug: str, kind: str):
             filename=upload.filename or "",
         )
     except ImportRejected as err:
-        db.session.rollback()
         return render_template(
             "exports/page.html",
             contest=contest,
@@ -136,10 +135,6 @@ def upload(slug: str, kind: str):
             problems=err.problems[:SHOWN_PROBLEMS],
             problem_count=len(err.problems),
         ), 422
-    if result.dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
     flash(_summary(result), "success")
     return redirect(url_for("exports.page", slug=contest.slug))
 
@@ -164,7 +159,6 @@ def new_contest():
             filename=upload.filename or "",
         )
     except ImportRejected as err:
-        db.session.rollback()
         return render_template(
             "exports/new_contest.html",
             form=form,
@@ -172,20 +166,17 @@ def new_contest():
             problem_count=len(err.problems),
         ), 422
     if result.dry_run:
-        db.session.rollback()
         flash(_summary(result), "success")
         return redirect(url_for("exports.new_contest"))
-    db.session.commit()
     flash(_summary(result), "success")
     return redirect(url_for("contests.overview", slug=result.slug))
 
 
 def _audited_send(contest, data: bytes, name: str, what: dict):
     """Send an organizer export, recording who took the contact data and when."""
-    db.session.commit()  # end the reading transaction; the record takes the write lock alone
-    with write_intent():
+    # The workbook was read first; the record takes the write lock alone (SQLite).
+    with write_phase(db.session):
         record("excel_export", contest_id=contest.id, new=what)
-        db.session.commit()
     return _send(data, name)
 
 

@@ -153,7 +153,6 @@ def import_workbook(
     try:
         result.contest_id = writer.run()
     except sa.exc.IntegrityError as err:
-        db.session.rollback()
         raise ImportRejected([problem("database", error=type(err.orig).__name__)]) from err
     result.created = {k: n for k, n in writer.created.items() if n}
     result.updated = {k: n for k, n in writer.updated.items() if n}

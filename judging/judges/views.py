@@ -12,6 +12,7 @@ from judging.common.audit import record
 from judging.common.decorators import judge_required, organizer_required
 from judging.common.enums import ConflictSource, ConflictStatus, StageState
 from judging.common.forms import BaseForm
+from judging.common.transactions import refuse
 from judging.contests.queries import contest_or_404
 from judging.entries.models import Entry
 from judging.extensions import db
@@ -83,7 +84,6 @@ def cards(slug: str):
         qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
         cards.append((judge, link, qr))
     record("judge_links_issued", contest_id=contest.id, new={"judges": [j.name for j, *_ in cards]})
-    db.session.commit()
     return render_template("judges/cards.html", contest=contest, cards=cards)
 
 
@@ -123,10 +123,8 @@ def _decide(slug: str, decide, done: str):
     try:
         decide()
     except services.ConflictError as err:
-        db.session.rollback()
-        flash(str(err), "error")
+        refuse(str(err))
     else:
-        db.session.commit()
         flash(done, "success")
     return _back(slug)
 

@@ -130,13 +130,11 @@ def _act(slug: str, code: str, action):
     try:
         message = action(contest, stage)
     except services.LiveError as err:
-        db.session.rollback()
         if request.accept_mimetypes.best == JSON:
             return api_error(err.status, str(err))
         flash(str(err), "error")
         page = render_template("live/control.html", **_control_context(contest, stage))
         return page, err.status
-    db.session.commit()
     if request.accept_mimetypes.best == JSON:
         return current_app.response_class(
             json_body({"ok": True, "message": message}), content_type=JSON

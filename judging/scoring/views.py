@@ -12,6 +12,7 @@ from judging.awards import workflow
 from judging.common.db import reads_first
 from judging.common.decorators import judge_required, organizer_required
 from judging.common.numbers import plain
+from judging.common.transactions import refuse
 from judging.contests.models import Stage
 from judging.contests.queries import contest_or_404
 from judging.entries.models import Entry
@@ -82,23 +83,19 @@ def sheet(stage_id: int, entry_id: int):
                 rubric=rubric,
             )
         except services.InvalidPoints as err:
-            db.session.rollback()
             for field in form.criterion_fields():
                 if field.criterion.id in err.errors:
                     field.errors = [err.errors[field.criterion.id]]
             flash(err.message, "error")
             status = 400
         except services.StaleSheet as err:
-            db.session.rollback()
             flash(err.message, "error")
             _fill_from_sheet(form, find_sheet(judge, entry, stage))
             status = 409
         except services.NotFound:
-            db.session.rollback()
             abort(404)
         else:
-            code = entry.code  # read before the commit expires it (no reload afterwards)
-            db.session.commit()
+            code = entry.code
             if saved.is_submitted:
                 flash(_("Submitted. Your sheet for %(code)s is locked.", code=code), "success")
             else:
@@ -145,13 +142,10 @@ def declare_conflict(stage_id: int, entry_id: int):
     try:
         services.declare_conflict(judge=judge, entry=entry, stage=stage, reason=form.reason.data)
     except services.NotFound:
-        db.session.rollback()
         abort(404)
     except services.ScoringError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        refuse(err.message)
         return redirect(url_for("scoring.sheet", stage_id=stage.id, entry_id=entry.id))
-    db.session.commit()
     flash(_("Conflict declared: %(code)s is no longer in your list.", code=entry.code), "success")
     return redirect(url_for("judges.home"))
 
@@ -196,10 +190,8 @@ def reopen(slug: str, sheet_id: int):
     try:
         workflow.reopen_sheet(sheet=sheet, reason=form.reason.data or "")
     except workflow.WorkflowError as err:
-        db.session.rollback()
-        flash(str(err), "error")
+        refuse(str(err))
         return redirect(back)
-    db.session.commit()
     flash(
         _(
             "Reopened: %(judge)s can change the sheet for %(code)s again.",

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from playwright.sync_api import expect
 
 from judging import TestingConfig, create_app
 from judging.contests.models import Contest
@@ -131,7 +132,7 @@ def test_the_big_screen_follows_the_stage_and_shows_the_revealed_score(live_serv
     phone.locator("button.primary").click()
     phone.wait_for_url(f"{live_server}/judge/")
     banner = phone.get_by_test_id("live-banner")
-    assert banner.is_visible()
+    expect(banner).to_be_visible()
 
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     organizer = desk.new_page()
@@ -143,12 +144,12 @@ def test_the_big_screen_follows_the_stage_and_shows_the_revealed_score(live_serv
     organizer.locator("tr", has_text="A-007").get_by_role("button").click()
     organizer.get_by_test_id("start-pitch").click()
     organizer.wait_for_load_state()
-    assert organizer.get_by_test_id("reveal").is_disabled(), "judge01 has not submitted yet"
+    expect(organizer.get_by_test_id("reveal")).to_be_disabled()  # judge01 has not submitted
 
     # The projector and the phone follow without a reload.
     on_stage = projector.get_by_test_id("on-stage")
     on_stage.filter(has_text="A-007").wait_for(timeout=10_000)
-    assert "8 / 9" in projector.get_by_test_id("submitted").inner_text()
+    expect(projector.get_by_test_id("submitted")).to_contain_text("8 / 9", timeout=10_000)
     clock = projector.get_by_test_id("clock")
     projector.wait_for_function(  # the pitch may have started after the entry was shown
         "() => document.querySelector('[data-testid=clock]').textContent.startsWith('07:')",
@@ -181,9 +182,9 @@ def test_the_big_screen_follows_the_stage_and_shows_the_revealed_score(live_serv
     projector.get_by_test_id("reveal").wait_for(timeout=10_000)
     score = projector.get_by_test_id("score").inner_text()
     assert projector.evaluate("window.notReloaded") is True
-    assert projector.locator(".screen-totals li").count() == 9
-    assert projector.locator(".screen-totals s").count() == 2
-    assert standings.locator("li").count() == 6
+    expect(projector.locator(".screen-totals li")).to_have_count(9)
+    expect(projector.locator(".screen-totals s")).to_have_count(2)
+    expect(standings.locator("li")).to_have_count(6, timeout=10_000)
     assert score in standings.inner_text()
     assert projector.evaluate(
         "document.documentElement.scrollHeight <= innerHeight"
