@@ -1,20 +1,10 @@
-"""Rules 5 and 6 as pure code: advancement, award tiers, special awards, prize totals, snapshots.
+"""Advancement and awards from standings: Rules 5 and 6, prize totals, snapshots.
 
 Plain standings in (``judging.ranking.Standing``), plain results out; no Flask, no database.
 
-- Advancement (Rule 5): the top ``quota`` of a group advance (an entry advances when its
-  competition rank is at most the quota), or everyone whose official score is at least
-  ``threshold``. Entries that share the rank straddling the quota are a tie across the
-  cut: it is flagged, and by default all of them advance, so more than ``quota`` may
-  advance (the reason is recorded). Entries without a score never advance.
-- Award tiers (Rule 6): tiers are filled in rank order by position: an entry of
-  competition rank r gets the first tier whose cumulative quota is at least r; entries
-  ranked beyond the total quota get none. Entries sharing a rank always share a tier,
-  so a tie across a tier boundary makes that tier hold more than its quota (and may
-  leave a later tier short); it is flagged with the tier and the entries, never cut.
-- Special awards: given by a rule, ``student_team_reached:<stage code>`` = every student
-  team that reached that stage. An entry holds at most one tier award, plus any number
-  of special awards.
+- Advancement (Rule 5), award tiers and special awards (Rule 6) are decided in the rule
+  book, ``judging.ranking.rules`` (``propose_advancement``, ``allocate_tiers``,
+  ``apply_special_awards``), and used from here as they are written there.
 - Prize totals are exact sums per group and overall.
 - Snapshots: results frozen as canonical JSON (sorted keys, no whitespace, Decimals as
   strings with 2 places — more only where 2 would hide a digit, as in a weight of
@@ -26,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import (
@@ -41,6 +30,20 @@ from decimal import (
 from typing import Any, Protocol
 
 from judging.ranking import Standing
+from judging.ranking.rules import (
+    AdvancementProposal,
+    SpecialAwardRow,
+    SpecialEntry,
+    SpecialInput,
+    TierAllocation,
+    TierAward,
+    TierFill,
+    TierInput,
+    allocate_tiers,
+    apply_special_awards,
+    parse_special_rule,
+    propose_advancement,
+)
 
 __all__ = [
     "AdvancementProposal",
@@ -74,351 +77,6 @@ SNAPSHOT_VERSION = 1
 _MONEY = Context(prec=40, traps=[Inexact, Rounded, InvalidOperation, Overflow])
 _MONEY_ZERO = Decimal("0.00")
 _CENT = Decimal("0.01")
-
-
-def _ranked(standings: Iterable[Standing]) -> list[Standing]:
-    """The standings with a rank, in (rank, code) order; ValueError on a repeated entry."""
-    standings = list(standings)
-    ids = [s.entry_id for s in standings]
-    if len(set(ids)) != len(ids):
-        raise ValueError("an entry appears more than once in the standings")
-    return sorted(
-        (s for s in standings if s.rank is not None and s.score is not None),
-        key=lambda s: (s.rank, s.code, s.entry_id),
-    )
-
-
-def _rank_groups(ranked: list[Standing]) -> list[list[Standing]]:
-    """Consecutive runs of entries sharing a rank."""
-    groups: list[list[Standing]] = []
-    for standing in ranked:
-        if groups and groups[-1][0].rank == standing.rank:
-            groups[-1].append(standing)
-        else:
-            groups.append([standing])
-    return groups
-
-
-# ------------------------------------------------------------------ advancement
-
-
-@dataclass(frozen=True, slots=True)
-class AdvancementProposal:
-    """Who advances from one group, and any tie across the cut (Rule 5).
-
-    ``advancing`` and ``not_advancing`` are entry ids in rank order (entries with no
-    score come last in ``not_advancing``). ``cut_tie`` are the entries sharing the rank
-    that straddles the quota (empty with a threshold); ``reason`` explains a tie or a
-    count different from the quota, for the organizer.
-    """
-
-    advancing: tuple[int, ...]
-    not_advancing: tuple[int, ...]
-    cut_tie: tuple[int, ...]
-    cut_tie_rank: int | None
-    tie_advances: bool
-    quota: int | None
-    threshold: Decimal | None
-    reason: str
-
-    @property
-    def over_quota(self) -> int:
-        """How many more entries advance than the quota allows (0 without a quota)."""
-        return max(0, len(self.advancing) - self.quota) if self.quota is not None else 0
-
-
-def propose_advancement(
-    standings: Iterable[Standing],
-    *,
-    quota: int | None = None,
-    threshold: Decimal | None = None,
-    advance_cut_tie: bool = True,
-) -> AdvancementProposal:
-    """Propose who advances: the top ``quota`` by rank, or everyone scoring ``threshold``+.
-
-    Give exactly one of ``quota`` and ``threshold``. With ``advance_cut_tie`` False the
-    entries tied across the cut are held back (listed in ``cut_tie``) for the jury.
-    """
-    if (quota is None) == (threshold is None):
-        raise ValueError("give exactly one of quota and threshold")
-    if quota is not None and quota < 0:
-        raise ValueError("the advancement quota must not be negative")
-    if threshold is not None and not isinstance(threshold, Decimal):
-        raise TypeError("the advancement threshold must be a Decimal")
-    standings = list(standings)
-    ranked = _ranked(standings)
-    unranked = sorted(
-        (s for s in standings if s.rank is None or s.score is None),
-        key=lambda s: (s.code, s.entry_id),
-    )
-    cut_tie: tuple[int, ...] = ()
-    cut_rank = None
-    reason = ""
-    if threshold is not None:
-        advancing = [s for s in ranked if s.score >= threshold]
-        reason = f"{len(advancing)} entries score {threshold} or more"
-    else:
-        advancing = [s for s in ranked if s.rank <= quota]
-        for group in _rank_groups(ranked):
-            rank = group[0].rank
-            if rank <= quota < rank + len(group) - 1:
-                cut_tie = tuple(s.entry_id for s in group)
-                cut_rank = rank
-                if advance_cut_tie:
-                    reason = (
-                        f"{len(group)} entries share rank {rank} across the cut at {quota}: "
-                        f"all advance ({len(advancing)} for a quota of {quota})"
-                    )
-                else:
-                    held = set(cut_tie)
-                    advancing = [s for s in advancing if s.entry_id not in held]
-                    reason = (
-                        f"{len(group)} entries share rank {rank} across the cut at {quota}: "
-                        f"held back for the jury ({len(advancing)} advance for now)"
-                    )
-                break
-        else:
-            if len(advancing) < quota:
-                reason = f"only {len(advancing)} ranked entries for a quota of {quota}"
-    advancing_ids = {s.entry_id for s in advancing}
-    return AdvancementProposal(
-        advancing=tuple(s.entry_id for s in advancing),
-        not_advancing=tuple(s.entry_id for s in ranked if s.entry_id not in advancing_ids)
-        + tuple(s.entry_id for s in unranked),
-        cut_tie=cut_tie,
-        cut_tie_rank=cut_rank,
-        tie_advances=advance_cut_tie,
-        quota=quota,
-        threshold=threshold,
-        reason=reason,
-    )
-
-
-# ------------------------------------------------------------------ award tiers
-
-
-@dataclass(frozen=True, slots=True)
-class TierInput:
-    """An award tier of one stage and group: filled in position order up to its quota."""
-
-    tier_id: int
-    name: str
-    position: int
-    quota: int
-    prize: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class TierAward:
-    """One entry's tier award (at most one per entry)."""
-
-    entry_id: int
-    code: str
-    rank: int
-    tier_id: int
-    tier_name: str
-    prize: Decimal
-    group_code: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class TierFill:
-    """How one tier was filled: its holders, and the tie that overfilled it, if any.
-
-    ``tied_entries`` are the entries sharing ``tied_rank`` across the tier's lower
-    boundary, which is why the tier holds more than its quota; a tier short of its quota
-    (a tie above it used its places, or too few entries) has ``shortfall`` > 0.
-    """
-
-    tier_id: int
-    name: str
-    quota: int
-    holders: tuple[int, ...]
-    tied_rank: int | None
-    tied_entries: tuple[int, ...]
-
-    @property
-    def over_quota(self) -> int:
-        """How many more entries the tier holds than its quota."""
-        return max(0, len(self.holders) - self.quota)
-
-    @property
-    def shortfall(self) -> int:
-        """How many of the tier's places are empty."""
-        return max(0, self.quota - len(self.holders))
-
-    @property
-    def is_flagged(self) -> bool:
-        """Whether a tie across the tier's boundary made it hold more than its quota."""
-        return bool(self.tied_entries)
-
-
-@dataclass(frozen=True, slots=True)
-class TierAllocation:
-    """The tier awards of one group, every tier's fill, and the flagged boundary ties."""
-
-    awards: tuple[TierAward, ...]
-    tiers: tuple[TierFill, ...]
-    no_award: tuple[int, ...]
-    group_code: str = ""
-
-    @property
-    def boundary_ties(self) -> tuple[TierFill, ...]:
-        """The tiers overfilled by a tie across their boundary, for the organizer."""
-        return tuple(fill for fill in self.tiers if fill.is_flagged)
-
-    def award_of(self, entry_id: int) -> TierAward | None:
-        """The entry's tier award, if it has one."""
-        return next((a for a in self.awards if a.entry_id == entry_id), None)
-
-
-def allocate_tiers(
-    standings: Iterable[Standing], tiers: Iterable[TierInput], *, group_code: str = ""
-) -> TierAllocation:
-    """Fill the award tiers of one group in rank order by quota (Rule 6).
-
-    Rank r gets the first tier (by position) whose cumulative quota is at least r; tied
-    entries share a tier even past its quota, and that tier is flagged.
-    """
-    standings = list(standings)
-    tiers = sorted(tiers, key=lambda t: (t.position, t.tier_id))
-    for tier in tiers:
-        if tier.quota < 0:
-            raise ValueError(f"tier {tier.name}: the quota must not be negative")
-        if not isinstance(tier.prize, Decimal) or tier.prize < 0:
-            raise ValueError(f"tier {tier.name}: the prize must be a Decimal of 0 or more")
-    ceilings = []
-    running = 0
-    for tier in tiers:
-        running += tier.quota
-        ceilings.append(running)
-    holders: list[list[Standing]] = [[] for _ in tiers]
-    awards = []
-    no_award = []
-    for standing in _ranked(standings):
-        index = bisect_left(ceilings, standing.rank)
-        if index == len(tiers):
-            no_award.append(standing.entry_id)
-            continue
-        tier = tiers[index]
-        holders[index].append(standing)
-        awards.append(
-            TierAward(
-                standing.entry_id,
-                standing.code,
-                standing.rank,
-                tier.tier_id,
-                tier.name,
-                tier.prize,
-                group_code,
-            )
-        )
-    fills = []
-    for tier, held in zip(tiers, holders, strict=True):
-        tied_rank = None
-        tied: tuple[int, ...] = ()
-        if len(held) > tier.quota:
-            # The overflow is the run of entries sharing the last rank the tier took.
-            tied_rank = held[-1].rank
-            tied = tuple(s.entry_id for s in held if s.rank == tied_rank)
-        fills.append(
-            TierFill(
-                tier.tier_id,
-                tier.name,
-                tier.quota,
-                tuple(s.entry_id for s in held),
-                tied_rank,
-                tied,
-            )
-        )
-    unranked = [
-        s.entry_id
-        for s in sorted(standings, key=lambda s: (s.code, s.entry_id))
-        if s.rank is None or s.score is None
-    ]
-    return TierAllocation(tuple(awards), tuple(fills), tuple(no_award + unranked), group_code)
-
-
-# ------------------------------------------------------------------ special awards
-
-
-@dataclass(frozen=True, slots=True)
-class SpecialEntry:
-    """What special-award rules look at: whether a student team, which stages it reached.
-
-    An entry *reached* a stage when it takes part in it: it was advanced into it, or has
-    an assignment or a score there.
-    """
-
-    entry_id: int
-    is_student_team: bool
-    reached_stage_codes: frozenset[str]
-    group_code: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SpecialInput:
-    """A special award (专项奖): its rule and the prize each recipient gets."""
-
-    award_id: int
-    name: str
-    rule: str
-    prize: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class SpecialAwardRow:
-    """One special award given to one entry."""
-
-    award_id: int
-    name: str
-    entry_id: int
-    prize: Decimal
-    group_code: str = ""
-
-
-def parse_special_rule(rule: str) -> tuple[str, str]:
-    """Split a special-award rule into (kind, argument); ValueError naming an unknown rule.
-
-    The grammar: ``student_team_reached:<stage code>``.
-    """
-    kind, sep, argument = str(rule).strip().partition(":")
-    kind, argument = kind.strip(), argument.strip()
-    if kind == "student_team_reached" and sep and argument:
-        return kind, argument
-    raise ValueError(
-        f"unknown special award rule {rule!r}; expected student_team_reached:<stage code>"
-    )
-
-
-def apply_special_awards(
-    entries: Iterable[SpecialEntry], specials: Iterable[SpecialInput]
-) -> list[SpecialAwardRow]:
-    """Every (special award, entry) its rule grants, by award id then entry id.
-
-    Every rule is checked before any is applied, so one bad rule gives nothing at all.
-    """
-    entries = sorted(entries, key=lambda e: e.entry_id)
-    ids = [e.entry_id for e in entries]
-    if len(set(ids)) != len(ids):
-        raise ValueError("an entry appears more than once")
-    specials = sorted(specials, key=lambda s: s.award_id)
-    parsed = []
-    for special in specials:
-        if not isinstance(special.prize, Decimal) or special.prize < 0:
-            raise ValueError(f"special award {special.name}: the prize must be a Decimal >= 0")
-        parsed.append((special, parse_special_rule(special.rule)))
-    rows = []
-    for special, (_kind, stage_code) in parsed:
-        # The one kind there is: student_team_reached.
-        rows.extend(
-            SpecialAwardRow(
-                special.award_id, special.name, entry.entry_id, special.prize, entry.group_code
-            )
-            for entry in entries
-            if entry.is_student_team and stage_code in entry.reached_stage_codes
-        )
-    return rows
 
 
 # ------------------------------------------------------------------ prize totals
