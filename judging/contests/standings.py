@@ -28,9 +28,11 @@ from typing import NamedTuple
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
-from judging.common.db import int_list, plain_rows
+from judging.common.db import plain_rows
 from judging.common.enums import ConflictStatus, EntryStatus, SheetState
 from judging.contests.models import Contest, Criterion, Group, Stage
 from judging.entries.models import Entry
@@ -304,8 +306,8 @@ def entry_facts(stage: Stage, group: Group) -> dict[int, EntryFacts]:
         Entry.status == EntryStatus.REGISTERED,
         takes_part(stage),
     )
-    # In code order, the order the engine ranks in (its sort then finds nothing to do).
-    query = query.order_by(Entry.code)
+    # In no set order: the fast path sorts by code itself (by Python's order, which the
+    # database's collation need not follow); sorting here could spill to disk.
     rows = plain_rows(query)
     if not rows:
         return {}
@@ -336,11 +338,32 @@ class CountedSheets:
     sums: dict[int, dict[int, int]] = field(default_factory=dict)
 
 
-def _integers(text: str | None) -> np.ndarray:
-    """A comma-separated list of integers from the database as an int64 array."""
-    if not text:
+class _int64s(FunctionElement):  # noqa: N801 - used like a SQL function
+    """Aggregate: a group's int64 values as one value, in no set order: on PostgreSQL
+    their 8-byte big-endian forms run together (``int8send``: nothing is written out as
+    text and parsed back), elsewhere a comma-separated text (SQLite ``group_concat``)."""
+
+    type = sa.Text()
+    inherit_cache = True
+
+
+@compiles(_int64s)
+def _int64s_default(element, compiler, **kw) -> str:
+    return f"string_agg(int8send(CAST({compiler.process(element.clauses, **kw)} AS BIGINT)), '')"
+
+
+@compiles(_int64s, "sqlite")
+def _int64s_sqlite(element, compiler, **kw) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)})"
+
+
+def _integers(value: bytes | str | None) -> np.ndarray:
+    """The values of an ``_int64s`` aggregate as an int64 array."""
+    if not value:
         return np.zeros(0, dtype=np.int64)
-    return np.fromstring(text, dtype=np.int64, sep=",")
+    if isinstance(value, bytes | memoryview):
+        return np.frombuffer(value, dtype=">i8").astype(np.int64)
+    return np.fromstring(value, dtype=np.int64, sep=",")
 
 
 def _positions_in(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -366,7 +389,7 @@ def stage_sheets(
     """
     conflicts = _has_binding_conflicts(stage.contest_id)
     query = (
-        sa.select(int_list(_ENTRY_JUDGE), int_list(_TOTAL_FIRST))
+        sa.select(_int64s(_ENTRY_JUDGE), _int64s(_TOTAL_FIRST))
         .select_from(ScoreSheet)
         .join(
             Score,

@@ -104,6 +104,8 @@ def _code_order(codes: list[str], entry_ids: list[int]) -> list[int] | None:
     """The (code, id) order of the entries as indices, or None when they are in it."""
     if all(map(str.__lt__, codes, codes[1:])):  # strictly ascending codes: in order
         return None
+    if len(set(codes)) == len(codes):  # codes are unique in a contest: sort by them alone
+        return sorted(range(len(codes)), key=codes.__getitem__)
     return sorted(range(len(codes)), key=lambda i: (codes[i], entry_ids[i]))
 
 
