@@ -5,9 +5,10 @@
   sheet is totalled, a stage score aggregated and rounded, a tie broken, stage weights
   combined, who advances and who wins an award. Read it to know how anything is decided.
 - ``judging.ranking.fast``: the same standings from integer arrays (numpy), fast enough
-  for 100,000 entries; proven equal to the rule book by a property test. The app ranks
-  with it through ``judging.ranking.standings`` (``rank``, ``rank_totals``,
-  ``rank_combined``).
+  for 100,000 entries; proven equal to the rule book by property tests. The app's
+  standings (``judging.contests.standings``) hand it the arrays they read;
+  ``judging.ranking.standings`` wraps it for sheets of points (``rank``) or sheet totals
+  (``rank_totals``) and ranks on stage weights (``rank_combined``).
 - ``judging.ranking.models``: the shapes both use (``Standing``, ``TieBreakStep``, …).
 """
 

@@ -10,7 +10,8 @@ the fast ways to compute them, checked equal to it by
 - ``rank_combined`` and ``separate``: Rule 3's ranking on combined scores, from a
   stage's standings (the combined scores themselves come from ``rules.combine_stages``).
 
-All three hand the work to ``judging.ranking.fast`` or do it on ``Standing`` tuples.
+All three hand the work to ``judging.ranking.fast`` or do it on ``Standing`` tuples;
+``gc_paused`` keeps the cyclic collector out of building a large group's tuples.
 """
 
 from __future__ import annotations
