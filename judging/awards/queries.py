@@ -7,9 +7,16 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from judging.awards.engine import (
+from judging.awards.models import ResultSnapshot
+from judging.awards.prizes import PrizeTotals, prize_rows, prize_totals
+from judging.awards.snapshots import diff_snapshots, snapshot_payload
+from judging.common.enums import EntryStatus
+from judging.contests.models import AwardTier, Contest, Group, SpecialAward, Stage
+from judging.contests.versions import data_version
+from judging.entries.models import Entry
+from judging.extensions import db
+from judging.ranking.rules import (
     AdvancementProposal,
-    PrizeTotals,
     SpecialAwardRow,
     SpecialEntry,
     SpecialInput,
@@ -17,18 +24,8 @@ from judging.awards.engine import (
     TierInput,
     allocate_tiers,
     apply_special_awards,
-    diff_snapshots,
-    prize_rows,
-    prize_totals,
     propose_advancement,
-    snapshot_payload,
 )
-from judging.awards.models import ResultSnapshot
-from judging.common.enums import EntryStatus
-from judging.contests.models import AwardTier, Contest, Group, SpecialAward, Stage
-from judging.contests.versions import data_version
-from judging.entries.models import Entry
-from judging.extensions import db
 from judging.standings.groups import GroupStandings, group_standings, weighted_stages
 from judging.standings.participation import taking_part
 

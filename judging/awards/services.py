@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from judging.auth.models import User
-from judging.awards.engine import content_hash
 from judging.awards.models import Award, ResultSnapshot
 from judging.awards.queries import StageResult, live_payload, special_award_rows
+from judging.awards.snapshots import content_hash
 from judging.common.audit import record
 from judging.common.enums import ParticipationSource
 from judging.contests.models import AwardTier, SpecialAward

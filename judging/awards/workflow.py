@@ -32,7 +32,6 @@ from flask_babel import lazy_gettext as _l
 
 from judging.auth.models import User
 from judging.awards import services
-from judging.awards.engine import SnapshotDiff, content_hash, public_changes
 from judging.awards.models import Publication, ResultSnapshot
 from judging.awards.queries import (
     StageResult,
@@ -40,6 +39,7 @@ from judging.awards.queries import (
     snapshot_difference,
     stage_result,
 )
+from judging.awards.snapshots import SnapshotDiff, content_hash, public_changes
 from judging.common.audit import record
 from judging.common.enums import SheetState, StageState
 from judging.common.models import utcnow

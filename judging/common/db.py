@@ -8,12 +8,9 @@ import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import scoped_session
-from sqlalchemy.sql.functions import FunctionElement
 
 # Set for requests and commands that write, so SQLite takes its write lock at BEGIN
 # (BEGIN IMMEDIATE) and waits on the busy timeout there, instead of failing with
@@ -236,25 +233,3 @@ def plain_rows(statement, session=None) -> list[tuple]:
         return result.cursor.fetchall()
     finally:
         result.close()
-
-
-class int_list(FunctionElement):  # noqa: N801 - used like a SQL function
-    """Aggregate: a group's integer values as one comma-separated text, in no set order
-    (SQLite ``group_concat``, PostgreSQL ``string_agg``).
-
-    One row per group instead of one per value: moving rows into Python costs more than
-    splitting the text.
-    """
-
-    type = sa.Text()
-    inherit_cache = True
-
-
-@compiles(int_list)
-def _int_list_default(element, compiler, **kw) -> str:
-    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), ',')"
-
-
-@compiles(int_list, "sqlite")
-def _int_list_sqlite(element, compiler, **kw) -> str:
-    return f"group_concat({compiler.process(element.clauses, **kw)})"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from judging.awards.engine import prize_rows, prize_totals
+from judging.awards.prizes import prize_rows, prize_totals
 from judging.awards.queries import AwardsResult, awards_result, stage_result
 from judging.contests.models import Contest, Stage
 from judging.exports import formats, records, reports, templates

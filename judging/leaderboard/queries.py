@@ -19,8 +19,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from judging.awards.engine import PrizeRow, prize_totals
 from judging.awards.models import Award, ResultSnapshot
+from judging.awards.prizes import PrizeRow, prize_totals
 from judging.common.enums import StageState
 from judging.contests.models import AwardTier, Contest, Group, SpecialAward, Stage
 from judging.entries.models import Entry
@@ -384,7 +384,7 @@ def awards(contest: Contest) -> dict:
             stages.append({"code": stage.code, "name": stage.name, "groups": stage_groups})
     for item in specials.values():
         item["entries"].sort(key=lambda e: e["code"])
-    totals = prize_totals(prizes)  # the awards engine's exact sums
+    totals = prize_totals(prizes)  # the exact sums of judging.awards.prizes
     return {
         "contest": _contest_dict(contest),
         "stages": stages,

@@ -29,7 +29,6 @@ __all__ = [
     "HALF_UP",
     "RULES",
     "ZERO",
-    "Aggregate",
     "EntryInput",
     "RuleParams",
     "SheetInput",
@@ -97,32 +96,6 @@ class RuleParams:
         if self.trim < 0 or self.min_sheets_to_trim < 0:
             raise ValueError("trim and min_sheets_to_trim must not be negative")
         object.__setattr__(self, "rule", rule)
-
-    def trim_for(self, sheet_count: int) -> int:
-        """How many totals the ``trimmed`` rule drops at each end for this many sheets."""
-        if (
-            self.rule == "trimmed"
-            and sheet_count >= self.min_sheets_to_trim
-            and sheet_count > 2 * self.trim
-        ):
-            return self.trim
-        return 0
-
-
-@dataclass(frozen=True, slots=True)
-class Aggregate:
-    """One entry's aggregated score: exact value, official rounded score, which sheets count.
-
-    ``kept``, ``dropped_low`` and ``dropped_high`` are indices into the totals given,
-    each in ascending order of (total, judge id). With no sheets, ``exact`` and
-    ``score`` are None.
-    """
-
-    exact: Decimal | None
-    score: Decimal | None
-    kept: tuple[int, ...]
-    dropped_low: tuple[int, ...]
-    dropped_high: tuple[int, ...]
 
 
 #: How ``TieBreakStep.describe`` names the steps that are not about one criterion.

@@ -7,23 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from judging.awards.engine import (
-    PrizeRow,
+from judging.awards.prizes import PrizeRow, prize_rows, prize_totals
+from judging.awards.snapshots import canonical_json, content_hash, diff_snapshots, snapshot_payload
+from judging.ranking import EntryInput, SheetInput, rank
+from judging.ranking.rules import (
     SpecialEntry,
     SpecialInput,
     TierInput,
     allocate_tiers,
     apply_special_awards,
-    canonical_json,
-    content_hash,
-    diff_snapshots,
     parse_special_rule,
-    prize_rows,
-    prize_totals,
     propose_advancement,
-    snapshot_payload,
 )
-from judging.ranking import EntryInput, SheetInput, rank
 
 D = Decimal
 FAST = settings(max_examples=150, deadline=None)

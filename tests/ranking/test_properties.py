@@ -1,8 +1,9 @@
 """Properties of the ranking rules, checked on generated groups (hypothesis).
 
 An independent oracle recomputes every score and tie-break key with exact fractions, so
-the competition ranks can be checked against their definition: 1 + the number of entries
-strictly ahead.
+the rule book's competition ranks (``rules.rank_group``) can be checked against their
+definition: 1 + the number of entries strictly ahead. That the app's fast path gives the
+rule book's standings is ``test_fast_matches_rules.py``.
 """
 
 from decimal import Decimal
@@ -11,8 +12,9 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from judging.ranking import EntryInput, RuleParams, SheetInput, aggregate, rank, zscore_scores
-from judging.ranking.standings import combine_stages, rank_combined, rank_totals
+from judging.ranking import EntryInput, RuleParams, SheetInput, rank, rules
+from judging.ranking.rules import combine_stages, rank_combined
+from judging.ranking.standings import rank_totals
 
 FAST = settings(max_examples=150, deadline=None)
 MAX_POINTS = 4  # a small range on purpose: ties at every step are common
@@ -89,7 +91,7 @@ def test_ranks_match_an_exact_oracle(group, params):
     """rank = 1 + the number strictly ahead; tied exactly when another key is equal."""
     width, entries = group
     keys = {e.entry_id: oracle_key(e, params) for e in entries}
-    standings = rank(entries, params, criteria_count=width)
+    standings = rules.rank_group(entries, params, criteria_count=width)
     assert len(standings) == len(entries)
     for s in standings:
         key = keys[s.entry_id]
@@ -116,7 +118,7 @@ def test_the_order_of_entries_and_sheets_changes_nothing(group, params, rnd):
         shuffled.append(EntryInput(e.entry_id, e.code, tuple(sheets), e.previous_score))
     rnd.shuffle(shuffled)
     assert rank(shuffled, params) == rank(entries, params)
-    assert zscore_scores(shuffled) == zscore_scores(entries)
+    assert rules.zscores(shuffled) == rules.zscores(entries)
 
 
 @FAST
@@ -146,15 +148,16 @@ def test_renaming_the_judges_changes_no_score_or_rank(group, params, new_ids):
 @given(st.lists(HALF, min_size=1, max_size=9), st.integers(0, 3), st.integers(0, 6))
 def test_a_trimmed_mean_lies_within_the_kept_totals(values, trim, minimum):
     params = RuleParams("trimmed", trim=trim, min_sheets_to_trim=minimum)
-    result = aggregate(values, params)
-    kept = [values[i] for i in result.kept]
+    sheets = [SheetInput(judge, (value,)) for judge, value in enumerate(values, start=1)]
+    result = rules.stage_score(sheets, params)
+    kept = [total for total, _ in result.kept]
     assert min(kept) <= result.exact <= max(kept)
     assert len(result.dropped_low) == len(result.dropped_high)
-    assert sorted(result.kept + result.dropped_low + result.dropped_high) == list(
-        range(len(values))
+    assert sorted(result.kept + result.dropped_low + result.dropped_high) == sorted(
+        zip(values, range(1, len(values) + 1), strict=True)
     )
-    assert all(values[i] <= min(kept) for i in result.dropped_low)
-    assert all(values[i] >= max(kept) for i in result.dropped_high)
+    assert all(total <= min(kept) for total, _ in result.dropped_low)
+    assert all(total >= max(kept) for total, _ in result.dropped_high)
 
 
 @FAST
@@ -181,7 +184,8 @@ def test_raising_a_point_never_lowers_the_rank(group, params, data):
     raised[e_index] = EntryInput(target.entry_id, target.code, tuple(sheets), target.previous_score)
 
     def rank_of(group_entries):
-        return next(s.rank for s in rank(group_entries, params) if s.entry_id == target.entry_id)
+        standings = rules.rank_group(group_entries, params)
+        return next(s.rank for s in standings if s.entry_id == target.entry_id)
 
     assert rank_of(raised) <= rank_of(entries)
 
@@ -190,9 +194,9 @@ def test_raising_a_point_never_lowers_the_rank(group, params, data):
 @given(groups(), st.sampled_from(ALL_RULES), st.booleans())
 def test_ranking_by_totals_gives_what_ranking_by_points_gives(group, params, first_known):
     """``rank_totals`` (the database's path: sheet totals, criterion sums asked for
-    lazily) agrees with ``rank`` on every field but the criterion means it was not asked
-    for; it asks only for entries still tied, one criterion at a time, and never for a
-    sum it was given (the first criterion's, when ``first_known``)."""
+    lazily) agrees with the rule book on every field but the criterion means it was not
+    asked for; it asks only for entries still tied, one criterion at a time, and never
+    for a sum it was given (the first criterion's, when ``first_known``)."""
     width, entries = group
     by_id = {e.entry_id: e for e in entries}
     asked: list[tuple[int, int]] = []
@@ -215,7 +219,7 @@ def test_ranking_by_totals_gives_what_ranking_by_points_gives(group, params, fir
     ]
     previous = {e.entry_id: e.previous_score for e in entries if e.previous_score is not None}
     fast = rank_totals(totals, params, criteria_count=width, criterion_sums=sums, previous=previous)
-    full = rank(entries, params, criteria_count=width)
+    full = rules.rank_group(entries, params, criteria_count=width)
     assert [s._replace(criterion_means=()) for s in fast] == [
         s._replace(criterion_means=()) for s in full
     ]
@@ -249,7 +253,7 @@ def test_combined_ranks_match_an_exact_oracle(group, params, earlier, tenths):
     go to this stage's score, then Rule 4's chain. rank = 1 + the number strictly ahead on
     (combined, stage key); entries without every stage's score are unranked, last."""
     width, entries = group
-    rows = rank(entries, params, criteria_count=width)
+    rows = rules.rank_group(entries, params, criteria_count=width)
     weight = Decimal(tenths) / 10
     scores = {
         "earlier": {e.entry_id: earlier[e.entry_id - 1] for e in entries if e.entry_id % 3},
@@ -283,7 +287,7 @@ def test_combined_ranks_match_an_exact_oracle(group, params, earlier, tenths):
 @given(groups(), st.sampled_from(NON_Z_RULES))
 def test_a_single_stage_of_weight_one_ranks_as_the_stage_itself(group, params):
     width, entries = group
-    rows = rank(entries, params, criteria_count=width)
+    rows = rules.rank_group(entries, params, criteria_count=width)
     combined = combine_stages({"this": {r.entry_id: r.score for r in rows}}, {"this": Decimal(1)})
     result = rank_combined(rows, combined)
     assert [(s.entry_id, s.rank, s.score, s.tied) for s in result] == [

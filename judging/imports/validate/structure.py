@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from judging.awards.engine import parse_special_rule
 from judging.common.enums import AggregationRule, ContestStatus, StageKind, StageState
 from judging.imports.problems import problem
 from judging.imports.spec import CONTEST_STATUS, RULE, STAGE_KIND, STAGE_STATE
@@ -20,6 +19,7 @@ from judging.imports.validate.base import (
     places_ok,
 )
 from judging.ranking import CENT
+from judging.ranking.rules import parse_special_rule
 
 
 class StructureRows(ValidatorBase):
