@@ -257,6 +257,34 @@ def _echo_list(title: str, lines) -> None:
             click.echo(f"  - {line}")
 
 
+def _carry_out(plan, *, readiness, yes: bool, apply):
+    """The workflow commands' common part: print what is missing and what blocks the plan
+    (exit 1 when blocked), stop at a dry run without --yes, else ``apply()`` in one
+    transaction (exit 1 when refused). Returns what ``apply`` returned, or None."""
+    from judging.awards.workflow import WorkflowError
+
+    if readiness is not None and readiness.missing:
+        _echo_list(
+            "Missing sheets, per judge:",
+            (
+                f"{name}: {', '.join(s.code for s in sheets)}"
+                for name, sheets in readiness.by_judge()
+            ),
+        )
+    _echo_list("Refused:", plan.blockers)
+    if plan.blockers:
+        raise SystemExit(1)
+    if not yes:
+        click.echo("Nothing changed (dry run): add --yes to carry it out.")
+        return None
+    try:
+        with command_transaction():
+            return apply()
+    except WorkflowError as err:
+        click.echo(f"Refused: {err}", err=True)
+        raise SystemExit(1) from err
+
+
 @click.command("stage")
 @click.option("--contest", "slug", required=True, help="The contest's slug.")
 @click.option("--stage", "stage_code", required=True, help="The stage's code.")
@@ -281,28 +309,14 @@ def stage_command(slug: str, stage_code: str, target: str, reason: str, yes: boo
     plan = workflow.plan_transition(stage, target)
     click.echo(f"{stage.name}: {plan.source.title} → {plan.target.title}")
     _echo_list("What will happen:", plan.effects)
-    if plan.readiness is not None and plan.readiness.missing:
-        _echo_list(
-            "Missing sheets, per judge:",
-            (
-                f"{name}: {', '.join(s.code for s in sheets)}"
-                for name, sheets in plan.readiness.by_judge()
-            ),
-        )
     if plan.diff:
         _echo_list("Live results against the snapshot:", (c.describe() for c in plan.diff.entries))
-    _echo_list("Refused:", plan.blockers)
-    if plan.blockers:
-        raise SystemExit(1)
-    if not yes:
-        click.echo("Nothing changed (dry run): add --yes to make the change.")
+
+    def apply():
+        return workflow.change_state(stage=stage, target=target, reason=reason, user=None)
+
+    if _carry_out(plan, readiness=plan.readiness, yes=yes, apply=apply) is None:
         return
-    try:
-        with command_transaction():
-            workflow.change_state(stage=stage, target=target, reason=reason, user=None)
-    except workflow.WorkflowError as err:
-        click.echo(f"Refused: {err}", err=True)
-        raise SystemExit(1) from err
     click.echo(f"{stage.name} is now {stage.state.title}.")
 
 
@@ -339,32 +353,19 @@ def confirm_command(
             [f"joining: {code}" for _, code in plan.changes.added]
             + [f"leaving: {code}" for _, code in plan.changes.removed],
         )
-    if plan.readiness.missing:
-        _echo_list(
-            "Missing sheets, per judge:",
-            (
-                f"{name}: {', '.join(s.code for s in sheets)}"
-                for name, sheets in plan.readiness.by_judge()
-            ),
+
+    def apply():
+        return workflow.confirm(
+            stage=stage,
+            kind=kind,
+            user=None,
+            override_reason=override_reason,
+            cascade_reason=cascade_reason,
         )
-    _echo_list("Refused:", plan.blockers)
-    if plan.blockers:
-        raise SystemExit(1)
-    if not yes:
-        click.echo("Nothing changed (dry run): add --yes to confirm.")
+
+    snapshot = _carry_out(plan, readiness=plan.readiness, yes=yes, apply=apply)
+    if snapshot is None:
         return
-    try:
-        with command_transaction():
-            snapshot = workflow.confirm(
-                stage=stage,
-                kind=kind,
-                user=None,
-                override_reason=override_reason,
-                cascade_reason=cascade_reason,
-            )
-    except workflow.WorkflowError as err:
-        click.echo(f"Refused: {err}", err=True)
-        raise SystemExit(1) from err
     click.echo(f"Confirmed and frozen: {snapshot.content_hash[:16]}")
 
 
