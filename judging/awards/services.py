@@ -17,6 +17,7 @@ from judging.awards.models import Award, ResultSnapshot
 from judging.awards.queries import StageResult, live_payload, special_award_rows
 from judging.awards.snapshots import content_hash
 from judging.common.audit import record
+from judging.common.db import id_chunks
 from judging.common.enums import ParticipationSource
 from judging.contests.models import AwardTier, SpecialAward
 from judging.contests.versions import bump_data_version
@@ -68,37 +69,35 @@ def _cascade(result: StageResult, entry_ids: list[int], *, reason: str, user: Us
     if not later or not entry_ids:
         return {"sheets": 0, "assignments": 0}
     user_id = user.id if user else None
-    sheets = db.session.execute(
-        sa.select(ScoreSheet.id, ScoreSheet.entry_id).where(
-            ScoreSheet.stage_id.in_(later), ScoreSheet.entry_id.in_(entry_ids)
-        )
-    ).all()
-    for sheet_id, entry_id in sheets:
-        record(
-            "sheet_delete",
-            contest_id=stage.contest_id,
-            entry_id=entry_id,
-            object_type="ScoreSheet",
-            object_id=sheet_id,
-            old=describe_sheet(sheet_id),
-            reason=reason,
-            user_id=user_id,
-        )
-    if sheets:
-        db.session.execute(sa.delete(ScoreSheet).where(ScoreSheet.id.in_([s for s, _ in sheets])))
-    assignments = db.session.execute(
-        sa.delete(Assignment).where(
-            Assignment.stage_id.in_(later), Assignment.entry_id.in_(entry_ids)
-        )
-    ).rowcount
-    db.session.execute(
-        sa.delete(Participation).where(
-            Participation.stage_id.in_(later), Participation.entry_id.in_(entry_ids)
-        )
-    )
-    db.session.execute(
-        sa.delete(Reveal).where(Reveal.stage_id.in_(later), Reveal.entry_id.in_(entry_ids))
-    )
+    sheets = []
+    assignments = 0
+    for chunk in id_chunks(entry_ids):
+        found = db.session.execute(
+            sa.select(ScoreSheet.id, ScoreSheet.entry_id).where(
+                ScoreSheet.stage_id.in_(later), ScoreSheet.entry_id.in_(chunk)
+            )
+        ).all()
+        for sheet_id, entry_id in found:
+            record(
+                "sheet_delete",
+                contest_id=stage.contest_id,
+                entry_id=entry_id,
+                object_type="ScoreSheet",
+                object_id=sheet_id,
+                old=describe_sheet(sheet_id),
+                reason=reason,
+                user_id=user_id,
+            )
+        sheets += found
+        for model in (ScoreSheet, Participation, Reveal):
+            db.session.execute(
+                sa.delete(model).where(model.stage_id.in_(later), model.entry_id.in_(chunk))
+            )
+        assignments += db.session.execute(
+            sa.delete(Assignment).where(
+                Assignment.stage_id.in_(later), Assignment.entry_id.in_(chunk)
+            )
+        ).rowcount
     return {"sheets": len(sheets), "assignments": assignments}
 
 
@@ -128,11 +127,12 @@ def confirm_advancement(
         if cascade_reason:
             cascaded = _cascade(result, removed_ids, reason=cascade_reason, user=user)
         else:
-            db.session.execute(
-                sa.delete(Participation).where(
-                    Participation.stage_id == nxt.id, Participation.entry_id.in_(removed_ids)
+            for chunk in id_chunks(removed_ids):
+                db.session.execute(
+                    sa.delete(Participation).where(
+                        Participation.stage_id == nxt.id, Participation.entry_id.in_(chunk)
+                    )
                 )
-            )
     snapshot = freeze(
         result,
         kind="advancement",

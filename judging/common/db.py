@@ -233,3 +233,14 @@ def plain_rows(statement, session=None) -> list[tuple]:
         return result.cursor.fetchall()
     finally:
         result.close()
+
+
+#: How many ids one statement takes (PostgreSQL refuses more than 65,535 parameters).
+ID_CHUNK = 5_000
+
+
+def id_chunks(ids, size: int = ID_CHUNK):
+    """The ids in lists of at most ``size``, for ``IN`` lists that grow with a contest."""
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 
-from judging.common.db import insert_for
+from judging.common.db import ID_CHUNK, id_chunks, insert_for
 from judging.common.enums import ParticipationSource
 from judging.common.models import utcnow
 from judging.contests.models import Stage
@@ -36,8 +36,8 @@ def add_participations(pairs: Iterable[tuple[int, int]], *, source: Participatio
         stmt = insert_for(db.session, Participation).on_conflict_do_nothing(
             index_elements=["stage_id", "entry_id"]
         )
-        for start in range(0, len(rows), 5000):
-            db.session.execute(stmt, rows[start : start + 5000])
+        for start in range(0, len(rows), ID_CHUNK):
+            db.session.execute(stmt, rows[start : start + ID_CHUNK])
     return len(rows)
 
 
@@ -56,10 +56,9 @@ def record_reached(
     if not stages:
         return
     first = stages[0][0]
-    if replace and furthest:
-        db.session.execute(
-            sa.delete(Participation).where(Participation.entry_id.in_(list(furthest)))
-        )
+    if replace:
+        for chunk in id_chunks(furthest):
+            db.session.execute(sa.delete(Participation).where(Participation.entry_id.in_(chunk)))
     add_participations(
         (
             (stage_id, entry_id)

@@ -78,7 +78,9 @@ def organization_proposals(contest: Contest) -> list[Proposal]:
     decided: dict[tuple[int, int], Conflict] = {
         (c.judge_id, c.entry_id): c
         for c in db.session.scalars(
-            sa.select(Conflict).where(Conflict.judge_id.in_([j.id for j in judges]))
+            sa.select(Conflict).where(
+                Conflict.judge_id.in_(sa.select(Judge.id).where(Judge.contest_id == contest.id))
+            )
         )
     }
     proposals = []

@@ -20,6 +20,7 @@ from judging.awards.queries import (
 from judging.awards.snapshots import content_hash
 from judging.awards.workflow.base import CONFIRM_KINDS, WorkflowError, clean_reason
 from judging.awards.workflow.readiness import Readiness, readiness
+from judging.common.db import id_chunks
 from judging.common.enums import StageState
 from judging.contests.models import Stage
 from judging.entries.models import Participation
@@ -95,22 +96,23 @@ def advancement_changes(result: StageResult) -> AdvancementChanges | None:
         removed_ids = [eid for eid, _ in removed]
         code_of = {s.id: s.code for s in later}
         seen: dict[int, dict] = defaultdict(lambda: {"stages": set(), "a": 0, "s": 0, "p": 0})
-        for model, key in ((Assignment, "a"), (ScoreSheet, "s")):
-            for entry_id, stage_id, n in db.session.execute(
-                sa.select(model.entry_id, model.stage_id, sa.func.count())
-                .where(model.stage_id.in_(later_ids), model.entry_id.in_(removed_ids))
-                .group_by(model.entry_id, model.stage_id)
+        beyond = [s.id for s in later if s.position > nxt.position]
+        for chunk in id_chunks(removed_ids):
+            for model, key in ((Assignment, "a"), (ScoreSheet, "s")):
+                for entry_id, stage_id, n in db.session.execute(
+                    sa.select(model.entry_id, model.stage_id, sa.func.count())
+                    .where(model.stage_id.in_(later_ids), model.entry_id.in_(chunk))
+                    .group_by(model.entry_id, model.stage_id)
+                ):
+                    seen[entry_id]["stages"].add(code_of[stage_id])
+                    seen[entry_id][key] += n
+            for entry_id, stage_id in db.session.execute(
+                sa.select(Participation.entry_id, Participation.stage_id).where(
+                    Participation.stage_id.in_(beyond), Participation.entry_id.in_(chunk)
+                )
             ):
                 seen[entry_id]["stages"].add(code_of[stage_id])
-                seen[entry_id][key] += n
-        beyond = [s.id for s in later if s.position > nxt.position]
-        for entry_id, stage_id in db.session.execute(
-            sa.select(Participation.entry_id, Participation.stage_id).where(
-                Participation.stage_id.in_(beyond), Participation.entry_id.in_(removed_ids)
-            )
-        ):
-            seen[entry_id]["stages"].add(code_of[stage_id])
-            seen[entry_id]["p"] += 1
+                seen[entry_id]["p"] += 1
         order = {s.code: s.position for s in later}
         footprints = [
             Footprint(
