@@ -10,8 +10,10 @@ import re
 from judging.awards.prizes import prize_rows, prize_totals
 from judging.awards.queries import AwardsResult, awards_result, stage_result
 from judging.contests.models import Contest, Stage
+from judging.contests.versions import data_version
 from judging.exports import formats, records, reports, templates
 from judging.exports.workbook import Sheet, build_workbook
+from judging.leaderboard.queries import leaderboard
 
 
 def filename(contest: Contest, *parts: str) -> str:
@@ -74,9 +76,6 @@ def public_stage_workbook(stage: Stage, *, tz: str) -> bytes:
     """A published stage's standings for anyone, as published (the same frozen rows as the
     public pages): rank, code, title, organization, score and award per group, with any
     correction notice. No contact data, no judges, no sheets."""
-    from judging.contests.versions import data_version
-    from judging.leaderboard.queries import leaderboard
-
     contest = stage.contest
     version = data_version(contest.id)
     sheets = [reports.summary_sheet(contest, stages=[stage], tz=tz, exported_by="", public=True)]

@@ -72,8 +72,6 @@ def contest_conflicts(contest_id: int) -> list[Conflict]:
     """Every conflict of the contest, newest first, with judge and entry."""
     from sqlalchemy.orm import joinedload
 
-    from judging.entries.models import Entry
-
     return list(
         db.session.scalars(
             sa.select(Conflict)

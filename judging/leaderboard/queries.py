@@ -19,8 +19,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from judging.awards.models import Award, ResultSnapshot
+from judging.awards.models import Award, Publication, ResultSnapshot
 from judging.awards.prizes import PrizeRow, prize_totals
+from judging.awards.workflow import current_publication
 from judging.common.enums import StageState
 from judging.contests.models import AwardTier, Contest, Group, SpecialAward, Stage
 from judging.entries.models import Entry
@@ -212,19 +213,20 @@ def corrections(stage: Stage, group: Group | None = None) -> list[dict]:
     """The stage's correction notices (成绩更正), oldest first: each republication whose
     public results differ from the previous publication, with its date and, per entry (of
     one group when ``group`` is given), the old and new values of what changed."""
-    from judging.awards.models import Publication
-
+    published = db.session.scalars(
+        sa.select(Publication)
+        .where(Publication.stage_id == stage.id, Publication.correction.is_not(None))
+        .order_by(Publication.id)
+    ).all()
+    if not any(p.correction for p in published):
+        return []
     titles = dict(
         db.session.execute(
             sa.select(Entry.code, Entry.title).where(Entry.contest_id == stage.contest_id)
         ).all()
     )
     notices = []
-    for publication in db.session.scalars(
-        sa.select(Publication)
-        .where(Publication.stage_id == stage.id, Publication.correction.is_not(None))
-        .order_by(Publication.id)
-    ):
+    for publication in published:
         entries: dict[str, dict] = {}
         for c in publication.correction or ():
             if group is not None and c.get("group") != group.code:
@@ -244,8 +246,6 @@ def leaderboard(contest: Contest, stage: Stage, group: Group, version) -> dict:
     """A published stage's standings of one group as published: the confirmed snapshot
     the organizer published (frozen: later changes show only once republished, with a
     correction notice), the entries' public facts, and award and advancement badges."""
-    from judging.awards.workflow import current_publication
-
     publication = current_publication(stage)
     snapshot = publication.snapshot if publication is not None else None
     frozen = _frozen_rows(snapshot.payload, group) if snapshot is not None else None

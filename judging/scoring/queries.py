@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from judging.common.audit import AuditEvent
 from judging.common.enums import SheetState
 from judging.contests.models import Stage
 from judging.entries.models import Entry
@@ -211,8 +212,6 @@ def sheets_with_wrong_totals(limit: int = 20) -> list[tuple[int, int, int]]:
 
 def reopen_reason(sheet_id: int) -> str | None:
     """Why the organizer last reopened a sheet (from the audit log), or None."""
-    from judging.common.audit import AuditEvent
-
     return db.session.scalar(
         sa.select(AuditEvent.reason)
         .where(
