@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 from babel import Locale
-from flask import Flask, request, session
+from flask import Flask, request
 from flask_babel import get_locale
 
+from judging.common.language import LANG_COOKIE, chosen_language
 from judging.config import INSTANCE_DIR, Config, TestingConfig
 from judging.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -20,7 +21,7 @@ def _locale(code: str) -> Locale:
 
 
 def select_locale() -> Locale:
-    """Chinese unless the visitor chose another language (kept in the session).
+    """Chinese unless the visitor chose another language (kept in the ``lang`` cookie).
 
     Returns a parsed Locale, cached, since parsing one on every request showed up in
     the scoring benchmark's profile.
@@ -28,10 +29,9 @@ def select_locale() -> Locale:
     from flask import current_app, has_request_context
 
     # Commands (no request, no session) speak the default language.
-    lang = session.get("lang") if has_request_context() else None
-    if lang not in current_app.config["LANGUAGES"]:
-        lang = current_app.config["BABEL_DEFAULT_LOCALE"]
-    return _locale(lang)
+    lang = request.cookies.get(LANG_COOKIE) if has_request_context() else None
+    config = current_app.config
+    return _locale(chosen_language(lang, config["LANGUAGES"], config["BABEL_DEFAULT_LOCALE"]))
 
 
 def create_app(config: Config | dict | None = None) -> Flask:

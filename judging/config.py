@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +51,16 @@ class Config:
         self.LANGUAGES = ("zh_CN", "en")
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Rendered public pages shared by every worker and host (one render per version
+        # across them); unset, each process renders a version once for itself.
+        self.CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
+        # Workbook downloads kept per version (judging.exports.downloads): where, how many
+        # builds at once on the host, how many threads of a process may wait for or build
+        # one at once, how long a download waits for a build slot before it is answered 503.
+        self.DOWNLOAD_CACHE_DIR = os.environ.get("DOWNLOAD_CACHE_DIR", "")
+        self.DOWNLOAD_BUILDS = int(os.environ.get("DOWNLOAD_BUILDS", "1"))
+        self.DOWNLOAD_THREADS = int(os.environ.get("DOWNLOAD_THREADS", "2"))
+        self.DOWNLOAD_WAIT = float(os.environ.get("DOWNLOAD_WAIT", "30"))
         self.SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
         self.SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
         self.SEED_DIR = os.environ.get("SEED_DIR", str(BASE_DIR / "seed"))
@@ -71,3 +82,8 @@ class TestingConfig(Config):
         self.SECRET_KEY = "test-secret-key"  # noqa: S105 - fixed so tests are repeatable
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
         self.RATELIMIT_STORAGE_URI = "memory://"
+        self.CACHE_REDIS_URL = ""
+        # One directory per test process (the versions of a fresh database repeat).
+        self.DOWNLOAD_CACHE_DIR = os.path.join(
+            tempfile.gettempdir(), f"judging-test-downloads-{os.getpid()}-{id(self)}"
+        )

@@ -12,6 +12,7 @@ from judging.contests.models import (
     Group,
     SpecialAward,
     Stage,
+    StageVersion,
 )
 from judging.entries.models import Entry, Participation
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
@@ -42,6 +43,7 @@ __all__ = [
     "ScoreSheet",
     "SpecialAward",
     "Stage",
+    "StageVersion",
     "User",
     "judge_fields",
 ]

@@ -95,6 +95,50 @@ for _sql in (NOTIFY_FUNCTION_SQL, *NOTIFY_TRIGGERS_SQL):
     )
 
 
+class StageVersion(db.Model):
+    """The data version of one group's results in one stage: grows with every change to
+    that group's sheets there (a submitted, reopened or removed sheet) and with the live
+    final's state (``judging.contests.versions``). Changes of the contest itself (its
+    stages' states, publications, entries, awards) grow ``contests.data_version``
+    instead, so a sheet in the final leaves the cached pages of a published stage valid.
+    """
+
+    __tablename__ = "stage_versions"
+
+    stage_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("stages.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    contest_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contests.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
+#: Any change of a stage version notifies the same channel as a contest row.
+STAGE_NOTIFY_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION judging_notify_stage_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{VERSION_CHANNEL}', CAST(COALESCE(NEW.contest_id, OLD.contest_id) AS text));
+    RETURN NULL;
+END
+$$
+"""
+STAGE_NOTIFY_TRIGGERS_SQL = (
+    "CREATE TRIGGER stage_versions_notify_change AFTER INSERT OR UPDATE OR DELETE "
+    "ON stage_versions FOR EACH ROW EXECUTE FUNCTION judging_notify_stage_version()",
+    "CREATE TRIGGER stage_versions_notify_truncate AFTER TRUNCATE ON stage_versions "
+    "FOR EACH STATEMENT EXECUTE FUNCTION judging_notify_stage_version()",
+)
+for _sql in (STAGE_NOTIFY_FUNCTION_SQL, *STAGE_NOTIFY_TRIGGERS_SQL):
+    sa.event.listen(
+        StageVersion.__table__, "after_create", sa.DDL(_sql).execute_if(dialect="postgresql")
+    )
+
+
 class Stage(db.Model):
     """One round of a contest (赛段): online review, semi-final, live final."""
 

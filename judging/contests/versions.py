@@ -1,36 +1,116 @@
-"""A contest's data version: grows with every change that can move its standings.
+"""A contest's data versions: what cached standings, pages and downloads are keyed by.
 
-Cached standings and public pages are keyed by it, so every worker and host sees a change
-at its next request. The session hooks registered by ``install`` tell this process's
-listeners (the public front door) right after a commit that bumped it; on PostgreSQL a
-trigger on ``contests`` notifies the other processes (``judging.leaderboard.front``).
+Two kinds, so that a change invalidates only what it can change (issue 13):
+
+- ``contests.data_version`` grows with a change of the contest itself: a stage's state,
+  a publication, a confirmation, awards, entries, assignments, an import, a conflict
+  decision. Every public page depends on it.
+- ``stage_versions`` holds one version per (stage, group): it grows with a change of
+  that group's sheets in that stage (a submitted, reopened or removed sheet, a judge's
+  conflict) and with the live final's state (on stage, timer, reveals). A published
+  stage's pages render its frozen snapshot, so they depend on the contest's version
+  only: a sheet in the final leaves them, and every visitor's copy, valid. The live
+  pages and the organizer's views depend on everything (``Versions``); a group's
+  standings on the versions of its own group in its stage and the stages before it
+  (``Versions.of_group``).
+
+Versions live in the database, so every worker and host sees a commit at its next
+request. The session hooks registered by ``install`` tell this process's listeners (the
+public front door) right after a commit that bumped one; on PostgreSQL triggers on
+``contests`` and ``stage_versions`` notify the other processes
+(``judging.leaderboard.front``).
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from judging.contests.models import Contest
+from judging.common.db import insert_for
+from judging.contests.models import Contest, Group, Stage, StageVersion
 from judging.extensions import db
 
 
-def data_version(contest_id: int) -> tuple[int, str]:
-    """The contest's current data version (read fresh, never from the identity map).
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """A contest's versions at one moment: hashable, so it can be (part of) a cache key.
 
-    With the contest's creation time, so a database rebuilt under a running worker (ids and
-    versions starting again at 1) can never hit standings cached from the old one.
+    ``created`` is the contest's creation time, so a database rebuilt under a running
+    worker (ids and versions starting again at 1) can never hit what was cached from the
+    old one. ``stages`` is ((stage id, group id, version), …) in id order; a (stage, group)
+    that never changed has no row.
     """
-    version, created = db.session.execute(
-        sa.select(Contest.data_version, Contest.created_at).where(Contest.id == contest_id)
-    ).one()
-    return version, created.isoformat()
+
+    contest: int
+    created: str
+    stages: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def meta(self) -> tuple[int, str]:
+        """The contest's own version: what a published stage's pages depend on."""
+        return self.contest, self.created
+
+    def of_group(self, stage_ids: Iterable[int], group_id: int) -> tuple:
+        """The versions one group's standings in a stage depend on: the contest's and its
+        group's in the given stages (the stage and, for weighted scores, those before)."""
+        wanted = set(stage_ids)
+        return (
+            self.contest,
+            self.created,
+            tuple((s, v) for s, g, v in self.stages if g == group_id and s in wanted),
+        )
+
+
+def _created_text(created_at) -> str:
+    """The creation time as ISO 8601 in UTC (SQLite's raw value is text, PostgreSQL's an
+    aware datetime; the ORM gives an aware datetime on both)."""
+    if isinstance(created_at, str):
+        created_at = datetime.fromisoformat(created_at)
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    return created_at.astimezone(UTC).isoformat()
+
+
+def versions_from_rows(rows) -> Versions:
+    """``Versions`` from rows of (contest version, created at, stage id, group id, version)
+    — the contest left-joined to its stage versions, as ``data_version`` and the front
+    door's reader select them."""
+    first = rows[0]
+    stages = sorted((r[2], r[3], r[4]) for r in rows if r[2] is not None)
+    return Versions(first[0], _created_text(first[1]), tuple(stages))
+
+
+#: The plain SQL of ``data_version`` by slug, for readers without an ORM session.
+VERSIONS_BY_SLUG_SQL = (
+    "SELECT c.id, c.data_version, c.created_at, v.stage_id, v.group_id, v.version "
+    "FROM contests c LEFT JOIN stage_versions v ON v.contest_id = c.id WHERE c.slug = {param}"
+)
+
+
+def data_version(contest_id: int) -> Versions:
+    """The contest's current versions (one query, read fresh, never from the identity map)."""
+    rows = db.session.execute(
+        sa.select(
+            Contest.data_version,
+            Contest.created_at,
+            StageVersion.stage_id,
+            StageVersion.group_id,
+            StageVersion.version,
+        )
+        .outerjoin(StageVersion, StageVersion.contest_id == Contest.id)
+        .where(Contest.id == contest_id)
+    ).all()
+    return versions_from_rows(rows)
 
 
 def bump_data_version(contest_id: int) -> None:
-    """Mark that standings of the contest may have changed (in the caller's transaction)."""
+    """Mark that the contest itself changed (in the caller's transaction): every cached
+    page and standings of the contest is renewed."""
     db.session.execute(
         sa.update(Contest)
         .where(Contest.id == contest_id)
@@ -39,6 +119,38 @@ def bump_data_version(contest_id: int) -> None:
     )
     # On PostgreSQL a trigger notifies the other processes when this commits; this one
     # hears it at once (``on_local_bump``).
+    db.session.info["data_version_bumped"] = True
+
+
+def bump_stage_version(
+    contest_id: int, *, stage_id: int | None = None, group_id: int | None = None
+) -> None:
+    """Mark that sheets (or the live state) of a group in a stage changed, in the caller's
+    transaction; ``None`` for the stage or the group means every one of the contest's.
+    One statement: the missing rows are made, the others grow by one."""
+    pairs = (
+        sa.select(
+            Stage.id.label("stage_id"),
+            Group.id.label("group_id"),
+            sa.literal(contest_id).label("contest_id"),
+            sa.literal(1).label("version"),
+        )
+        .select_from(Stage)
+        .join(Group, Group.contest_id == Stage.contest_id)
+        .where(Stage.contest_id == contest_id)
+    )
+    if stage_id is not None:
+        pairs = pairs.where(Stage.id == stage_id)
+    if group_id is not None:
+        pairs = pairs.where(Group.id == group_id)
+    stmt = insert_for(db.session, StageVersion).from_select(
+        ["stage_id", "group_id", "contest_id", "version"], pairs
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["stage_id", "group_id"],
+        set_={"version": StageVersion.version + 1},
+    )
+    db.session.execute(stmt)
     db.session.info["data_version_bumped"] = True
 
 

@@ -22,7 +22,12 @@ def api_contests():
 def api_contest(slug: str):
     """One contest with its groups and its public stages."""
     return cached_json(
-        "api_contest", slug, (), lambda c, v: queries.contest_summary(c), PUBLISHED_CACHE
+        "api_contest",
+        slug,
+        (),
+        lambda c, v: queries.contest_summary(c),
+        PUBLISHED_CACHE,
+        scope="meta",
     )
 
 
@@ -35,6 +40,7 @@ def api_stages(slug: str):
         (),
         lambda c, v: {"stages": [queries.stage_dict(s) for s in queries.public_stages(c)]},
         PUBLISHED_CACHE,
+        scope="meta",
     )
 
 
@@ -47,6 +53,7 @@ def api_groups(slug: str):
         (),
         lambda c, v: {"groups": [{"code": g.code, "name": g.name} for g in c.groups]},
         PUBLISHED_CACHE,
+        scope="meta",
     )
 
 
@@ -63,7 +70,7 @@ def api_stage(slug: str, code: str):
             "groups": [{"code": g.code, "name": g.name} for g in contest.groups],
         }
 
-    return cached_json("api_stage", slug, (code,), build, PUBLISHED_CACHE)
+    return cached_json("api_stage", slug, (code,), build, PUBLISHED_CACHE, scope="meta")
 
 
 @bp.route("/api/v1/contests/<slug>/stages/<code>/groups/<group>/standings")
@@ -77,13 +84,15 @@ def api_standings(slug: str, code: str, group: str):
             return None
         return queries.leaderboard(contest, stage, grp, version)
 
-    return cached_json("api_standings", slug, (code, group), build, PUBLISHED_CACHE)
+    return cached_json("api_standings", slug, (code, group), build, PUBLISHED_CACHE, scope="meta")
 
 
 @bp.route("/api/v1/contests/<slug>/awards")
 def api_awards(slug: str):
     """The published prize list: tier awards, special awards, prize totals."""
-    return cached_json("api_awards", slug, (), lambda c, v: queries.awards(c), PUBLISHED_CACHE)
+    return cached_json(
+        "api_awards", slug, (), lambda c, v: queries.awards(c), PUBLISHED_CACHE, scope="meta"
+    )
 
 
 @bp.route("/api/v1/contests/<slug>/live")
@@ -93,5 +102,5 @@ def api_live(slug: str):
     def build(contest, version):
         return queries.live(contest)
 
-    response = cached_json("api_live", slug, (), build, LIVE_CACHE, clock=True)
+    response = cached_json("api_live", slug, (), build, LIVE_CACHE, scope="all", clock=True)
     return with_server_time(response)

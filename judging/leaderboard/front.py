@@ -3,13 +3,15 @@
 A leaderboard page served from the cache still paid for the whole request machinery of
 the app (request context, session, the rate limiter's hook, teardown) and for an ORM
 round trip to read the data version: about five times a bare Flask endpoint. The front
-door is a WSGI middleware the blueprint installs around the app. For a GET without
-cookies whose address a public view has already answered, it reads the contest's data
-version (one indexed query on a connection of its own) and, when the render cache holds
-that version, sends the very bytes and headers the view would send. Everything else —
-a miss, a cookie (a chosen language, a signed-in user), any other method, an error —
-goes on to Flask unchanged, and the view stays the only place that decides what is
-public and renders it.
+door is a WSGI middleware the blueprint installs around the app. For a GET whose address
+a public view has already answered, it reads the contest's versions (one indexed query
+on a connection of its own) and, when the render cache holds that version, sends the
+very bytes and headers the view would send — to every visitor, signed in or not: the
+public pages hold nothing personal, and the only thing a cookie can change in them is
+the language, which has a cookie of its own (``judging.common.language``). While a new
+version is being rendered it sends the previous one, marked stale, for at most a second.
+Everything else — a miss, any other method, an error — goes on to Flask unchanged, and
+the view stays the only place that decides what is public and renders it.
 """
 
 from __future__ import annotations
@@ -22,30 +24,21 @@ import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.http import HTTP_STATUS_CODES
 
+from judging.common.language import LANG_COOKIE, chosen_language, cookie_value
+from judging.contests.versions import VERSIONS_BY_SLUG_SQL, Versions, versions_from_rows
 from judging.leaderboard.cache import cache, matches
 
 log = logging.getLogger(__name__)
 _PARAM = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1", "named": ":slug"}
 
 
-def version_token(data_version: int, created_at) -> tuple[int, str]:
-    """The version token of ``judging.contests.versions.data_version`` from raw column values
-    (SQLite hands back the timestamp as text, PostgreSQL as an aware datetime)."""
-    if isinstance(created_at, str):
-        created_at = datetime.fromisoformat(created_at)
-    if created_at.tzinfo is None:
-        created_at = created_at.replace(tzinfo=UTC)
-    return data_version, created_at.astimezone(UTC).isoformat()
-
-
 class VersionReader:
-    """Reads a contest's id and version token by slug, on a few autocommit connections of its
+    """Reads a contest's id and versions by slug, on a few autocommit connections of its
     own (no ORM session, no transaction, no pool ping): one indexed SELECT per call.
 
     Not used for an in-memory SQLite database (tests), whose one connection the ORM holds.
@@ -58,7 +51,7 @@ class VersionReader:
         self.idle: queue.LifoQueue = queue.LifoQueue()
         param = _PARAM[engine.dialect.paramstyle]
         # The placeholder is the driver's; the slug is always a bound parameter.
-        self.sql = f"SELECT id, data_version, created_at FROM contests WHERE slug = {param}"  # noqa: S608
+        self.sql = VERSIONS_BY_SLUG_SQL.format(param=param)
         self.lock = threading.Lock()
         self.opened: list = []
         event.listen(engine, "engine_disposed", lambda *_: self.close())
@@ -82,8 +75,8 @@ class VersionReader:
             self.opened.append(dbapi)
         return dbapi
 
-    def read(self, slug: str, *, pushed: bool = False) -> tuple[int, tuple[int, str]] | None:
-        """(contest id, version token), or None when no contest has this slug.
+    def read(self, slug: str, *, pushed: bool = False) -> tuple[int, Versions] | None:
+        """(contest id, versions), or None when no contest has this slug.
 
         ``pushed``: on PostgreSQL, answer from the versions this process keeps up to date
         by notification (see ``VersionPush``) when it can; else one query.
@@ -100,7 +93,7 @@ class VersionReader:
             push.keep(slug, found, epoch)
         return found
 
-    def _query(self, slug: str) -> tuple[int, tuple[int, str]] | None:
+    def _query(self, slug: str) -> tuple[int, Versions] | None:
         try:
             conn = self.idle.get_nowait()
         except queue.Empty:
@@ -108,7 +101,7 @@ class VersionReader:
         try:
             cursor = conn.cursor()
             cursor.execute(self.sql, (slug,))
-            row = cursor.fetchone()
+            rows = cursor.fetchall()
             cursor.close()
         except Exception:
             self._discard(conn)
@@ -117,9 +110,9 @@ class VersionReader:
             self.idle.put(conn)
         else:
             self._discard(conn)
-        if row is None:
+        if not rows:
             return None
-        return row[0], version_token(row[1], row[2])
+        return rows[0][0], versions_from_rows([r[1:] for r in rows])
 
     def _discard(self, conn) -> None:
         with self.lock:
@@ -144,10 +137,11 @@ class VersionReader:
 class VersionPush:
     """PostgreSQL: contest versions kept per process, forgotten the moment one changes.
 
-    A thread LISTENs on ``VERSION_CHANNEL``, which a trigger on ``contests`` notifies on
-    every change of a contest row, the version bumps included, whoever makes them
+    A thread LISTENs on ``VERSION_CHANNEL``, which triggers on ``contests`` and
+    ``stage_versions`` notify on every change of their rows, the bumps included, whoever
+    makes them
     (PostgreSQL delivers it once the transaction commits). ``known`` maps a
-    slug to its (contest id, version token); any notification empties it, so the next
+    slug to its (contest id, versions); any notification empties it, so the next
     request reads the version again. A version read while a notification arrived is not
     kept (``epoch``), so a read that raced a commit can never be kept over it. While the
     listening connection is down (``healthy`` false) nothing is kept and every request
@@ -164,7 +158,7 @@ class VersionPush:
     def __init__(self, engine: Engine, retry_seconds: float = 1.0):
         self.engine = engine
         self.retry_seconds = retry_seconds
-        self.known: dict[str, tuple[int, tuple[int, str]]] = {}
+        self.known: dict[str, tuple[int, Versions]] = {}
         self.epoch = 0
         self.healthy = False
         self.lock = threading.Lock()
@@ -225,37 +219,60 @@ class VersionPush:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """What a public view answered an address with: how to find it in the render cache."""
+    """What a public view answered an address with: how to find it in the render cache.
+
+    ``lang`` is the language the address names (``?lang=``), else None: the visitor's
+    chosen language applies (``localized``) or none does (JSON). ``scope`` says what
+    the content depends on: ``meta`` the contest's own version only (a published stage's
+    frozen results, the contest's page, the prize list), ``all`` every version of the
+    contest (the live final).
+    """
 
     slug: str
     kind: str
     lang: str | None
-    explicit: bool
+    localized: bool
     args: tuple
     cache_control: str
     vary: str | None
     server_time: bool
+    scope: str
 
-    def key(self, contest_id: int, version) -> Hashable:
+    def language(self, chosen: str) -> str | None:
+        """The language the response is in, for a visitor who chose ``chosen``."""
+        if self.lang is not None:
+            return self.lang
+        return chosen if self.localized else None
+
+    def ident(self, contest_id: int, lang: str | None) -> Hashable:
+        """The route's identity across versions (what a stale answer is looked up by)."""
+        return (self.kind, contest_id, lang, self.lang is not None, self.args)
+
+    def key(self, contest_id: int, versions: Versions, lang: str | None) -> Hashable:
         """The render cache key, exactly as the view builds it."""
-        return (self.kind, contest_id, version, self.lang, self.explicit, self.args)
+        version = versions.meta if self.scope == "meta" else versions
+        return (self.kind, contest_id, version, lang, self.lang is not None, self.args)
 
 
 class FrontDoor:
-    """WSGI middleware serving cookieless GETs of known public addresses from the cache."""
+    """WSGI middleware serving GETs of known public addresses from the cache."""
 
-    def __init__(self, wsgi_app, reader_factory, size: int = 2048):
+    def __init__(self, wsgi_app, reader_factory, *, languages, default_language, size=2048):
         self.wsgi_app = wsgi_app
         self.reader_factory = reader_factory
         self.reader: VersionReader | None = None
         self.ready = False
         self.routes: OrderedDict[tuple[str, str], Route] = OrderedDict()
         self.size = size
+        self.languages = tuple(languages)
+        self.default_language = default_language
+        self.cookie_languages: OrderedDict[str, str] = OrderedDict()
         self.lock = threading.Lock()
         self.served = 0
+        self.stale = 0
 
     def version_of(self, slug: str, *, pushed: bool = False):
-        """(contest id, version token) through the reader, or False when there is no reader."""
+        """(contest id, versions) through the reader, or False when there is no reader."""
         if not self.ready:
             with self.lock:
                 if not self.ready:
@@ -266,15 +283,30 @@ class FrontDoor:
         return self.reader.read(slug, pushed=pushed)
 
     def remember(self, path: str, query: str, route: Route) -> None:
-        """Note the route of an address a view answered for a visitor without cookies."""
+        """Note the route of an address a view answered."""
         with self.lock:
             self.routes[(path, query)] = route
             self.routes.move_to_end((path, query))
             while len(self.routes) > self.size:
                 self.routes.popitem(last=False)
 
+    def chosen_language(self, cookie_header: str | None) -> str:
+        """The language a request's cookies choose (``judging.common.language``), kept per
+        distinct header so that parsing it is paid once."""
+        if not cookie_header:
+            return self.default_language
+        lang = self.cookie_languages.get(cookie_header)
+        if lang is None:
+            value = cookie_value(cookie_header, LANG_COOKIE)
+            lang = chosen_language(value, self.languages, self.default_language)
+            with self.lock:
+                self.cookie_languages[cookie_header] = lang
+                while len(self.cookie_languages) > 4 * self.size:
+                    self.cookie_languages.popitem(last=False)
+        return lang
+
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "GET" and not environ.get("HTTP_COOKIE"):
+        if environ.get("REQUEST_METHOD") == "GET":
             route = self.routes.get((environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")))
             if route is not None:
                 try:
@@ -290,8 +322,17 @@ class FrontDoor:
         found = self.version_of(route.slug, pushed=True)
         if not found:
             return None
-        item = cache.get(route.key(*found))
-        if item is None or item.status != 200:
+        contest_id, versions = found
+        lang = route.language(self.chosen_language(environ.get("HTTP_COOKIE")))
+        key = route.key(contest_id, versions, lang)
+        item = cache.get(key)
+        stale = False
+        if item is None:
+            item = cache.stale_for(route.ident(contest_id, lang), key)
+            if item is None:
+                return None
+            stale = True
+        if item.status != 200:
             return None
         if matches(environ.get("HTTP_IF_NONE_MATCH"), item.etag):
             status, body, headers = 304, b"", []
@@ -301,6 +342,9 @@ class FrontDoor:
         headers += [("ETag", item.etag), ("Cache-Control", route.cache_control)]
         if route.vary:
             headers.append(("Vary", route.vary))
+        if stale:
+            headers.append(("X-Cache", "stale"))
+            self.stale += 1
         if route.server_time:
             headers.append(("X-Server-Time", f"{time.time():.3f}"))
         self.served += 1
@@ -317,7 +361,15 @@ def install(app) -> FrontDoor:
             engine = db.engine
         return VersionReader(engine) if VersionReader.usable(engine) else None
 
-    front = FrontDoor(app.wsgi_app, reader)
+    from judging.leaderboard.cache import configure
+
+    configure(app)
+    front = FrontDoor(
+        app.wsgi_app,
+        reader,
+        languages=app.config["LANGUAGES"],
+        default_language=app.config["BABEL_DEFAULT_LOCALE"],
+    )
     app.wsgi_app = front
     app.extensions["leaderboard_front"] = front
     return front

@@ -37,7 +37,7 @@ def _contest_page(contest, version, lang):
 @bp.route("/results/<slug>")
 def contest_page(slug: str):
     """A contest's public page: its published stages and groups, the live final, the prizes."""
-    return cached_html("contest", slug, (), _contest_page, PUBLISHED_CACHE)
+    return cached_html("contest", slug, (), _contest_page, PUBLISHED_CACHE, scope="meta")
 
 
 def _standings_build(code: str, group_code: str, fragment: bool):
@@ -69,14 +69,14 @@ def _standings_build(code: str, group_code: str, fragment: bool):
 def standings(slug: str, code: str, group: str):
     """The published standings of one group of one stage: shareable, readable on a phone."""
     build = _standings_build(code, group, fragment=False)
-    return cached_html("standings", slug, (code, group), build, PUBLISHED_CACHE)
+    return cached_html("standings", slug, (code, group), build, PUBLISHED_CACHE, scope="meta")
 
 
 @bp.route("/results/<slug>/<code>/<group>/table")
 def standings_table(slug: str, code: str, group: str):
     """The standings table alone: what the page's script polls (ETag / 304)."""
     build = _standings_build(code, group, fragment=True)
-    return cached_html("standings_table", slug, (code, group), build, LIVE_CACHE)
+    return cached_html("standings_table", slug, (code, group), build, LIVE_CACHE, scope="meta")
 
 
 def _screen_build(fragment: bool):
@@ -102,12 +102,16 @@ def _screen_build(fragment: bool):
 def screen(slug: str):
     """The projector's view of the live final: the entry on stage, its timer, the revealed
     score with the dropped totals struck through, and the group's revealed standings."""
-    response = cached_html("screen", slug, (), _screen_build(False), LIVE_CACHE, clock=True)
+    response = cached_html(
+        "screen", slug, (), _screen_build(False), LIVE_CACHE, scope="all", clock=True
+    )
     return with_server_time(response)
 
 
 @bp.route("/screen/<slug>/body")
 def screen_body(slug: str):
     """The big screen's content alone, polled by its script (ETag / 304)."""
-    response = cached_html("screen_body", slug, (), _screen_build(True), LIVE_CACHE, clock=True)
+    response = cached_html(
+        "screen_body", slug, (), _screen_build(True), LIVE_CACHE, scope="all", clock=True
+    )
     return with_server_time(response)

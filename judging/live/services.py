@@ -15,7 +15,7 @@ from judging.common.audit import record
 from judging.common.db import insert_for
 from judging.common.models import utcnow
 from judging.contests.models import Stage
-from judging.contests.versions import bump_data_version
+from judging.contests.versions import bump_stage_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.live.models import LivePhase, LiveState, Reveal
@@ -75,7 +75,7 @@ def _changed(stage: Stage, state: LiveState, action: str, old: dict) -> LiveStat
     record(
         action, contest_id=stage.contest_id, entry_id=state.entry_id, obj=state, old=old, new=new
     )
-    bump_data_version(stage.contest_id)
+    bump_stage_version(stage.contest_id, stage_id=stage.id)  # the live pages only
     db.session.flush()
     return state
 
@@ -198,6 +198,6 @@ def reveal(*, stage: Stage, entry: Entry, user: User | None) -> Reveal:
         },
         user_id=user.id if user is not None else None,
     )
-    bump_data_version(stage.contest_id)
+    bump_stage_version(stage.contest_id, stage_id=stage.id)
     db.session.flush()
     return db.session.get(Reveal, reveal_id, populate_existing=True)

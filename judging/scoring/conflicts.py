@@ -25,7 +25,7 @@ from judging.common.db import insert_for
 from judging.common.enums import ConflictSource, ConflictStatus, EntryStatus
 from judging.common.models import utcnow
 from judging.contests.models import Contest, Stage
-from judging.contests.versions import bump_data_version
+from judging.contests.versions import bump_stage_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Conflict, Judge
@@ -206,7 +206,7 @@ def bind_conflict(
         reason=reason,
         user_id=user_id,
     )
-    bump_data_version(entry.contest_id)
+    bump_stage_version(entry.contest_id, group_id=entry.group_id)
     db.session.flush()
     return db.session.get(Conflict, conflict_id, populate_existing=True)
 
@@ -240,7 +240,7 @@ def withdraw_conflict(*, conflict: Conflict, reason: str, user: User | None) -> 
         reason=reason,
         user_id=conflict.decided_by_id,
     )
-    bump_data_version(conflict.entry.contest_id)
+    bump_stage_version(conflict.entry.contest_id, group_id=conflict.entry.group_id)
     db.session.flush()
     return conflict
 

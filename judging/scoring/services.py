@@ -29,7 +29,7 @@ from judging.common.enums import (
 from judging.common.models import utcnow
 from judging.common.numbers import plain
 from judging.contests.models import Criterion, Stage
-from judging.contests.versions import bump_data_version
+from judging.contests.versions import bump_stage_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
@@ -276,7 +276,7 @@ def save_sheet(
     Raises NotFound, InvalidPoints or StaleSheet; on success the version grew by one.
     The checks and the points are read first; the write lock is held only for the writes.
     """
-    stage_id, judge_id, entry_id = stage.id, judge.id, entry.id
+    stage_id, judge_id, entry_id, group_id = stage.id, judge.id, entry.id, entry.group_id
     contest_id, user_id = stage.contest_id, judge.user_id
     if rubric is None:
         rubric = rubric_specs(stage_id, entry.group_id)
@@ -356,7 +356,7 @@ def save_sheet(
             },
         )
         if submit:  # drafts never count, so only a submission can move standings
-            bump_data_version(contest_id)
+            bump_stage_version(contest_id, stage_id=stage_id, group_id=group_id)
     return SavedSheet(id=sheet_id, version=new_version, state=state)
 
 
@@ -437,6 +437,7 @@ def declare_conflict(*, judge: Judge, entry: Entry, stage: Stage, reason: str) -
         object_id=conflict_id,
         new={"judge": judge.name, "reason": reason, "stage": stage.code},
     )
-    bump_data_version(entry.contest_id)
+    # The judge's sheets of the entry stop counting, in every stage of its group.
+    bump_stage_version(entry.contest_id, group_id=entry.group_id)
     db.session.flush()
     return db.session.get(Conflict, conflict_id, populate_existing=True)

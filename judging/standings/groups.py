@@ -10,9 +10,11 @@ page; the previous stage's standings are read only when step c is needed. Only s
 non-conflicted judges on entries still competing count (Rule 2). Ranking is the fast path
 ``judging.ranking.fast``, proven equal to the rule book ``judging.ranking.rules``.
 
-Caching: results are kept per process, keyed by the contest's ``data_version``, which
-every change that can move standings increments in its own transaction; a worker that
-sees a newer version recomputes, so several workers and hosts never serve stale standings.
+Caching: results are kept per process, keyed by the versions they depend on
+(``judging.contests.versions``): the contest's and the group's in the stage and the stages
+before it. Every change that can move standings grows one of them in its own transaction;
+a worker that sees a newer version recomputes, so several workers and hosts never serve
+stale standings, and a sheet in one group leaves the other group's standings cached.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from judging.common.db import plain_rows
 from judging.common.enums import ConflictStatus, EntryStatus, SheetState
 from judging.contests.models import Contest, Criterion, Group, Stage
-from judging.contests.versions import data_version
+from judging.contests.versions import Versions, data_version
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Conflict, Judge
@@ -83,7 +85,7 @@ class GroupStandings:
 
     stage_id: int
     group_id: int
-    version: tuple[int, str]
+    version: Versions
     params: RuleParams
     criteria: tuple[str, ...]
     rows: tuple[Standing, ...]
@@ -458,11 +460,14 @@ def rank_counted(
 
 
 def group_standings(
-    stage: Stage, group: Group, *, version: tuple[int, str] | None = None
+    stage: Stage, group: Group, *, version: Versions | None = None
 ) -> GroupStandings:
-    """The standings of one group in one stage (cached by the contest's data version)."""
+    """The standings of one group in one stage, cached by the versions they depend on: the
+    contest's, and the group's in this stage and the stages before it (weights, tie-breaks
+    on earlier scores), so a sheet in another group or a later stage keeps them."""
     version = data_version(stage.contest_id) if version is None else version
-    key = (stage.contest_id, version, stage.id, group.id)
+    upto = [s.id for s in stage.contest.stages if s.position <= stage.position]
+    key = (stage.contest_id, version.of_group(upto, group.id), stage.id, group.id)
     cached = _cache.get(key)
     if cached is not None:
         return cached
@@ -523,7 +528,7 @@ def weighted_stages(contest: Contest) -> tuple[list[Stage], str | None]:
 
 
 def _combine(
-    stage: Stage, group: Group, rows: list[Standing], version: tuple[int, str]
+    stage: Stage, group: Group, rows: list[Standing], version: Versions
 ) -> tuple[list[Standing], tuple, dict]:
     """Rank on combined scores when ``stage`` is the last weighted stage (Rule 3)."""
     weighted, problem = weighted_stages(stage.contest)
@@ -561,7 +566,7 @@ def _combine(
 
 
 def _compute(
-    stage: Stage, group: Group, criterion_ids: tuple[int, ...], version: tuple[int, str]
+    stage: Stage, group: Group, criterion_ids: tuple[int, ...], version: Versions
 ) -> tuple[dict[int, EntryFacts], CountedSheets, list[Standing]]:
     """Read and rank one group's counted sheets (``group_standings`` without the cache)."""
     facts = entry_facts(stage, group)

@@ -83,8 +83,7 @@ def test_actions_by_name_and_changes_as_fields_not_json(log, organizer_client):
     assert "技术与产品" not in page, "unchanged points are not listed"
     assert "录入错误" in page and "A-001" in page
     assert "{" not in page and "\\u" not in page, "no raw JSON"
-    with organizer_client.session_transaction() as session:
-        session["lang"] = "en"
+    organizer_client.set_cookie("lang", "en")
     page = text(organizer_client.get(URL))
     assert "Sheet reopened" in page and "State: Submitted → Draft" in page
 

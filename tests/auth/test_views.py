@@ -106,10 +106,15 @@ def test_pages_need_sign_in_and_the_right_role(client, judge_client, organizer_c
 
 def test_session_cookie_flags(client, organizer):
     response = _sign_in(client, "boss", PASSWORD)
-    cookie = response.headers["Set-Cookie"]
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    cookie = cookies["session"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie
+    # The public pages' script reads the marker (it holds nothing but "1").
+    assert (
+        cookies["signed_in"].startswith("signed_in=1;") and "HttpOnly" not in cookies["signed_in"]
+    )
 
 
 def test_secure_cookie_when_configured_for_https(monkeypatch):

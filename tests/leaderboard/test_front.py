@@ -88,8 +88,6 @@ def test_anything_it_cannot_be_sure_of_goes_on_to_flask(file_app):
     client.head(url)
     client.get(url + "?other=1")
     client.get("/results/demo/prelim/nope")
-    client.set_cookie("session", "x")  # a visitor's chosen language, or a signed-in user
-    client.get(url)
     assert front.served == served
 
     # A change anywhere (here plain SQL, as another worker would) makes the cached copy
@@ -107,7 +105,7 @@ def test_the_reader_keeps_few_connections_and_closes_them_with_the_engine(file_a
     client.get(URLS[0])
     reader = front.reader
     assert isinstance(reader, VersionReader) and 1 <= len(reader.opened) <= reader.size
-    assert reader.read("demo")[1][0] >= 1 and reader.read("no-such") is None
+    assert reader.read("demo")[1].contest >= 1 and reader.read("no-such") is None
     db.engine.dispose()
     assert reader.opened == []
     assert client.get(URLS[0]).status_code == 200, "it reconnects when needed"
@@ -148,6 +146,8 @@ def _eventually(check, seconds: float = 5.0) -> bool:
 )
 def test_postgresql_pushes_version_changes_to_the_front_door(app):
     contest = create_contest("demo")
+    create_stage(contest, "prelim")
+    create_group(contest, "angel", "天使组")
     db.session.commit()
     reader = VersionReader(db.engine)
     try:
@@ -158,13 +158,49 @@ def test_postgresql_pushes_version_changes_to_the_front_door(app):
         # version goes, and the next read asks the database.
         db.session.execute(sa.update(Contest).values(data_version=Contest.data_version + 1))
         db.session.commit()
-        assert _eventually(lambda: reader.read("demo", pushed=True)[1][0] == first[1][0] + 1)
+        assert _eventually(
+            lambda: reader.read("demo", pushed=True)[1].contest == first[1].contest + 1
+        )
         assert reader.push.notified >= 1
         # This process's own bump is forgotten on its commit, before any notification.
         reader.read("demo", pushed=True)
         bump_data_version(contest.id)
         db.session.commit()
-        assert reader.read("demo", pushed=True)[1][0] == first[1][0] + 2
+        assert reader.read("demo", pushed=True)[1].contest == first[1].contest + 2
+        # A stage version (a sheet in the final) is pushed the same way.
+        reader.read("demo", pushed=True)
+        notified = reader.push.notified
+        db.session.execute(
+            sa.text(
+                "INSERT INTO stage_versions (stage_id, group_id, contest_id, version) "
+                "SELECT s.id, g.id, s.contest_id, 1 FROM stages s JOIN groups g "
+                "ON g.contest_id = s.contest_id WHERE s.contest_id = :c"
+            ),
+            {"c": contest.id},
+        )
+        db.session.commit()
+        assert _eventually(lambda: reader.push.notified > notified)
     finally:
         reader.close()
     assert _eventually(lambda: not reader.push.thread.is_alive()), "stops with the engine"
+
+
+def test_a_signed_in_visitor_or_a_chosen_language_takes_the_front_door_too(file_app):
+    """The public pages hold nothing personal: a cookie changes only the language, which
+    the front door reads from its own cookie, exactly as the view does."""
+    url = URLS[0]
+    front = file_app.extensions["leaderboard_front"]
+    for cookies, lang in (({"session": "x"}, "zh-CN"), ({"lang": "en", "session": "y"}, "en")):
+        client = file_app.test_client()
+        for name, value in cookies.items():
+            client.set_cookie(name, value)
+        by_view = client.get(url)
+        served = front.served
+        by_front = client.get(url)
+        assert front.served == served + 1, cookies
+        assert by_front.data == by_view.data and f'<html lang="{lang}"'.encode() in by_front.data
+        assert _headers(by_front) == _headers(by_view)
+    # A malformed cookie header is the default language, never an error.
+    client = file_app.test_client()
+    response = client.get(url, headers={"Cookie": 'lang="\\x; ;;=='})
+    assert response.status_code == 200 and b'<html lang="zh-CN"' in response.data

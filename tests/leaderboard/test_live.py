@@ -9,6 +9,7 @@ from judging.awards.workflow import change_state
 from judging.common.audit import AuditEvent
 from judging.common.enums import Role, StageState
 from judging.common.models import utcnow
+from judging.contests.versions import data_version
 from judging.extensions import db
 from judging.leaderboard import queries
 from judging.live.models import LivePhase, LiveState, Reveal
@@ -28,9 +29,9 @@ def _post(client, action: str, **data):
     return client.post(f"{CONTROL}/{action}", data=data)
 
 
-def _version() -> int:
+def _version():
     db.session.expire_all()
-    return queries.contest_by_slug("dalian-2020").data_version
+    return data_version(queries.contest_by_slug("dalian-2020").id)
 
 
 def _all_submit(board, code="A-001", totals=(91, 85, 88, 70, 99)):
@@ -42,7 +43,7 @@ def test_the_organizer_puts_an_entry_on_stage_and_runs_the_timers(organizer_clie
     entry = board.entries["A-001"]
     version = _version()
     response = _post(organizer_client, "on-stage", entry=entry.id)
-    assert response.status_code == 302 and _version() == version + 1
+    assert response.status_code == 302 and _version() != version
     live = client.get(LIVE_API).get_json()
     assert live["on_stage"]["entry"]["code"] == "A-001"
     assert live["on_stage"]["phase"] == "idle" and live["on_stage"]["started_at"] is None

@@ -96,7 +96,7 @@ def test_etag_changes_exactly_when_published_standings_change(client, board):
     urls = [PRELIM, PRELIM + "/table", _routes("prelim")[3]]
     before = {url: client.get(url).headers["ETag"] for url in urls}
 
-    # A sheet of the open final changes the data version, not the published standings.
+    # A sheet of the open final changes the final's version, not the published standings.
     submit(board.final, board.judges[0], board.entries["A-002"], 70)
     version = queries.contest_by_slug("dalian-2020").data_version
     assert {url: client.get(url).headers["ETag"] for url in urls} == before

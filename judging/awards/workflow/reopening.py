@@ -10,7 +10,7 @@ from judging.common.audit import record
 from judging.common.enums import SheetState, StageState
 from judging.common.models import utcnow
 from judging.contests.models import Stage
-from judging.contests.versions import bump_data_version
+from judging.contests.versions import bump_stage_version
 from judging.extensions import db
 from judging.live.models import Reveal
 from judging.scoring.models import ScoreSheet
@@ -66,7 +66,7 @@ def reopen_sheet(*, sheet: ScoreSheet, reason: str) -> ScoreSheet:
         reason=reason,
     )
     _withdraw_reveal(stage, sheet.entry_id, reason)
-    bump_data_version(stage.contest_id)
+    bump_stage_version(stage.contest_id, stage_id=stage.id, group_id=sheet.entry.group_id)
     db.session.flush()
     return db.session.get(ScoreSheet, sheet.id, populate_existing=True)
 
