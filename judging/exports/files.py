@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
 from judging.awards.prizes import prize_rows, prize_totals
 from judging.awards.queries import AwardsResult, awards_result, stage_result
+from judging.common.audit import AuditEvent
 from judging.contests.models import Contest, Stage
 from judging.contests.versions import data_version
 from judging.exports import formats, records, reports, templates
 from judging.exports.workbook import Sheet, build_workbook
+from judging.extensions import db
 from judging.leaderboard.queries import leaderboard
 
 
@@ -20,6 +24,17 @@ def filename(contest: Contest, *parts: str) -> str:
     """A download name: the contest's slug, the parts, .xlsx (ASCII where the slug is)."""
     stem = "-".join([contest.slug, *(p for p in parts if p)])
     return re.sub(r"[^\w.-]+", "-", stem) + ".xlsx"
+
+
+def audit_head(contest_id: int) -> int:
+    """The contest's latest audit event other than a download: with the data versions, what
+    an organizer workbook (which lists the log) is kept for (``judging.exports.downloads``)."""
+    head = db.session.scalar(
+        sa.select(sa.func.max(AuditEvent.id)).where(
+            AuditEvent.contest_id == contest_id, AuditEvent.action != "excel_export"
+        )
+    )
+    return head or 0
 
 
 def contest_workbook(contest: Contest, *, lang: str, tz: str, exported_by: str = "") -> bytes:

@@ -26,7 +26,9 @@ from judging.common.db import write_phase
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
 from judging.contests.queries import contest_or_404
+from judging.contests.versions import data_version
 from judging.exports import files
+from judging.exports.downloads import Busy, downloads
 from judging.exports.forms import ScoresUploadForm, UploadForm
 from judging.extensions import db
 from judging.imports.problems import ImportRejected
@@ -172,12 +174,40 @@ def new_contest():
     return redirect(url_for("contests.overview", slug=result.slug))
 
 
-def _audited_send(contest, data: bytes, name: str, what: dict):
-    """Send an organizer export, recording who took the contact data and when."""
-    # The workbook was read first; the record takes the write lock alone (SQLite).
-    with write_phase(db.session):
-        record("excel_export", contest_id=contest.id, new=what)
-    return _send(data, name)
+def _busy():
+    response = current_app.response_class(
+        _("Many downloads are under way; please try again in a moment."),
+        status=503,
+        content_type="text/plain; charset=utf-8",
+    )
+    response.headers["Retry-After"] = "5"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _organizer_download(contest, route: tuple, build, name: str, what: dict):
+    """An organizer export from the download store (``judging.exports.downloads``): built
+    once per version of what it holds — the contest's data and its audit log — and the
+    download recorded (who took the contact data and when) before it is sent."""
+    version = (data_version(contest.id), files.audit_head(contest.id))
+    exported_by = current_user.display_name
+
+    def audited():
+        # The workbook was read first; the record takes the write lock alone (SQLite).
+        with write_phase(db.session):
+            record("excel_export", contest_id=contest.id, new=what)
+
+    try:
+        return downloads().send(
+            (*route, _lang(), _tz(), exported_by),
+            version,
+            lambda: build(exported_by),
+            name=name,
+            cache_control="no-store",
+            before_send=audited,
+        )
+    except Busy:
+        return _busy()
 
 
 @bp.route("/contests/<slug>/export.xlsx")
@@ -185,10 +215,14 @@ def _audited_send(contest, data: bytes, name: str, what: dict):
 def export_contest(slug: str):
     """The whole contest as one workbook (importable again)."""
     contest = contest_or_404(slug)
-    data = files.contest_workbook(
-        contest, lang=_lang(), tz=_tz(), exported_by=current_user.display_name
+    lang, tz = _lang(), _tz()
+    return _organizer_download(
+        contest,
+        ("contest", contest.id),
+        lambda by: files.contest_workbook(contest, lang=lang, tz=tz, exported_by=by),
+        files.filename(contest),
+        {"export": "contest"},
     )
-    return _audited_send(contest, data, files.filename(contest), {"export": "contest"})
 
 
 @bp.route("/contests/<slug>/stages/<code>/export.xlsx")
@@ -197,23 +231,35 @@ def export_stage(slug: str, code: str):
     """One stage as a workbook."""
     contest = contest_or_404(slug)
     stage = _stage_or_404(contest, code)
-    data = files.stage_workbook(
-        stage, lang=_lang(), tz=_tz(), exported_by=current_user.display_name
-    )
-    return _audited_send(
-        contest, data, files.filename(contest, stage.code), {"export": "stage", "stage": code}
+    lang, tz = _lang(), _tz()
+    return _organizer_download(
+        contest,
+        ("stage", contest.id, stage.id),
+        lambda by: files.stage_workbook(stage, lang=lang, tz=tz, exported_by=by),
+        files.filename(contest, stage.code),
+        {"export": "stage", "stage": code},
     )
 
 
 @bp.route("/results/<slug>/<code>.xlsx")
 def public_stage(slug: str, code: str):
-    """A published stage's standings, for anyone (no contact data)."""
+    """A published stage's standings, for anyone (no contact data): built once per version
+    of the contest itself (a published stage is frozen), streamed, 304 when unchanged."""
     contest = contest_or_404(slug)
     stage = _stage_or_404(contest, code)
     if stage.state != StageState.PUBLISHED:
         abort(404)
-    data = files.public_stage_workbook(stage, tz=_tz())
-    return _send(data, files.filename(contest, stage.code, "results"))
+    tz = _tz()
+    try:
+        return downloads().send(
+            ("public", contest.id, stage.id, tz),
+            data_version(contest.id).meta,
+            lambda: files.public_stage_workbook(stage, tz=tz),
+            name=files.filename(contest, stage.code, "results"),
+            cache_control="public, max-age=10",
+        )
+    except Busy:
+        return _busy()
 
 
 @bp.route("/excel/templates/<kind>.xlsx")
