@@ -58,7 +58,12 @@ def test_upgrade_builds_the_models_schema_and_downgrade_removes_it(empty_databas
                 triggers = conn.execute(
                     sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1")
                 ).scalars()
-                assert list(triggers) == ["contests_notify_change", "contests_notify_truncate"]
+                assert list(triggers) == [
+                    "contests_notify_change",
+                    "contests_notify_truncate",
+                    "stage_versions_notify_change",
+                    "stage_versions_notify_truncate",
+                ]
         downgrade(revision="base")
         assert "score_sheets" not in sa.inspect(db.engine).get_table_names()
         db.engine.dispose()
