@@ -56,7 +56,7 @@ test-postgres: setup
 
 # Every bench/*.py except the shared helpers; each prints medians and a same-run baseline.
 BENCH_HELPERS := bench/__init__.py bench/common.py bench/wsgi_bench.py bench/wsgi_app.py \
-                 bench/bare_hello.py bench/crowd.py
+                 bench/bare_hello.py bench/crowd.py bench/contest_data.py
 BENCHES := $(filter-out $(BENCH_HELPERS),$(wildcard bench/*.py))
 
 bench: setup
