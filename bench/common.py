@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: databases, a gunicorn server, an HTTP client, stats."""
+"""Helpers shared by the benchmarks: databases, a gunicorn server, HTTP clients, wrk, stats."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
     "BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+#: Put before every bench database's name (PostgreSQL) and SQLite file name, so that
+#: several runs on one server (other sessions, CI jobs) never drop each other's databases.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "")
+
+
+def db_name(name: str) -> str:
+    """A bench database's name with ``BENCH_DB_PREFIX`` in front (once)."""
+    return name if name.startswith(DB_PREFIX) else DB_PREFIX + name
 
 
 def free_port() -> int:
@@ -32,6 +40,7 @@ def free_port() -> int:
 
 def fresh_database(kind: str, tmp: Path, name: str) -> str | None:
     """A URL of an empty database: a SQLite file in tmp, or a new PostgreSQL database."""
+    name = db_name(name)
     if kind == "sqlite":
         path = tmp / f"{name}.sqlite"
         for suffix in ("", "-wal", "-shm"):
@@ -154,3 +163,118 @@ def percentile(values: list[float], pct: float) -> float:
 def median(values):
     """The median of values."""
     return statistics.median(values)
+
+
+def fetch(host: str, port: int, path: str, headers: dict | None = None, timeout: float = 60):
+    """GET path on a fresh connection; returns (status, headers, body bytes)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * _UNIT[unit]
+
+
+def lua_rotation(requests: list[tuple[str, dict[str, str]]]) -> str:
+    """A wrk script sending GETs of (path, headers) in turn, each formatted once per thread.
+
+    Every target of a comparison runs through a script of this shape, one request or
+    many, so wrk's own cost per request is the same for all of them.
+    """
+
+    def text(value: str) -> str:
+        assert "]==]" not in value
+        return f"[==[{value}]==]"
+
+    def spec(path: str, headers: dict[str, str]) -> str:
+        # "[ [==[" with spaces: "[[" would open a Lua long string
+        fields = ", ".join(f"[ {text(k)} ] = {text(v)}" for k, v in headers.items())
+        return f"  {{path = {text(path)}, headers = {{{fields}}}}}"
+
+    specs = ",\n".join(spec(path, headers) for path, headers in requests)
+    return (
+        f"local specs = {{\n{specs}\n}}\n"
+        "local formatted = {}\n"
+        "local i = 0\n"
+        "function init(args)\n"
+        "  for k, spec in ipairs(specs) do\n"
+        '    formatted[k] = wrk.format("GET", spec.path, spec.headers)\n'
+        "  end\n"
+        "end\n"
+        "function request()\n"
+        "  i = i % #formatted + 1\n"
+        "  return formatted[i]\n"
+        "end\n"
+    )
+
+
+def wrk(
+    host: str,
+    port: int,
+    requests: list[tuple[str, dict[str, str]]],
+    *,
+    duration: float,
+    connections: int,
+    threads: int,
+    tmp: Path,
+) -> dict:
+    """wrk over requests in turn (``lua_rotation``): requests/s, p50/p99 in ms, and errors
+    (answers other than 2xx/3xx plus socket errors: connect, read, write, timeout)."""
+    script = tmp / f"wrk-{os.getpid()}-{time.monotonic_ns()}.lua"
+    script.write_text(lua_rotation(requests))
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s"]
+    cmd += ["--latency", "--timeout", "5s", "-s", str(script), f"http://{host}:{port}/"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    finally:
+        script.unlink(missing_ok=True)
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict:
+    """The figures of wrk's report (run with --latency)."""
+    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+(?:us|ms|s))\s*$", out, re.M))
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sockets = re.search(r"connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    kinds = {}  # wrk prints the socket errors line only when there were some
+    if sockets:
+        names = ("connect", "read", "write", "timeout")
+        kinds = {n: c for n, c in zip(names, map(int, sockets.groups()), strict=True) if c}
+    if non_2xx:
+        kinds["non_2xx_3xx"] = int(non_2xx.group(1))
+    total = re.search(r"(\d+) requests in [\d.]+\w+, ([\d.]+)(B|KB|MB|GB) read", out)
+    requests = int(total.group(1))
+    read = float(total.group(2)) * 1024 ** ["B", "KB", "MB", "GB"].index(total.group(3))
+    return {
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": requests,
+        # What an answer weighed on average, headers included: a check that the script
+        # sent what was meant (a poll answered 200 instead of 304 weighs a page).
+        "bytes_per_answer": read / max(requests, 1),
+        "p50_ms": _ms(latency["50"]),
+        "p99_ms": _ms(latency["99"]),
+        "errors": sum(kinds.values()),
+        "error_kinds": kinds,
+    }
+
+
+def median_runs(runs: list[dict]) -> dict:
+    """Medians over rounds of every number in the runs; errors and their kinds summed."""
+    numbers = [k for k, v in runs[0].items() if isinstance(v, int | float) and k != "errors"]
+    result = {k: median([r[k] for r in runs]) for k in numbers}
+    result["errors"] = sum(r["errors"] for r in runs)
+    kinds: dict[str, int] = {}
+    for r in runs:
+        for k, v in r.get("error_kinds", {}).items():
+            kinds[k] = kinds.get(k, 0) + v
+    result["error_kinds"] = kinds
+    return result

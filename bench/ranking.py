@@ -71,7 +71,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG_ADMIN_URL, ROOT, fresh_database, median  # noqa: E402
+from bench.common import PG_ADMIN_URL, ROOT, db_name, fresh_database, median  # noqa: E402
 
 SIZES = {
     "small": (116, 29),
@@ -539,7 +539,7 @@ def check(results: list, baseline_rows: list, entries: int, strict: bool) -> Non
 def bench_one(kind: str, size: str, tmp: Path, rounds: int, groups: int, timeout: float):
     """Generate one contest in one database and measure it; None if the database is absent."""
     entries, judges = SIZES[size]
-    name = f"judging_bench_ranking_{size}_{os.getpid()}"  # concurrent runs never collide
+    name = db_name(f"judging_bench_ranking_{size}_{os.getpid()}")  # runs never collide
     url = fresh_database(kind, tmp, name)
     if url is None:
         return None
@@ -724,7 +724,7 @@ def main() -> int:
         memory_child(url, int(stage_id), [int(g) for g in group_ids], what)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="small,medium,large")
+    parser.add_argument("--sizes", default="small,medium,large,ties")
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, help="default 5 (small, medium) or 3 (large)")
     parser.add_argument("--groups", type=int, choices=(1, 2), default=1)

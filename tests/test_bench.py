@@ -1,0 +1,56 @@
+"""The bench's own parts that a wrong number would come from: wrk's script and report,
+and the points the bench's judges type (bench/contest_day.py)."""
+
+from decimal import Decimal
+
+import pytest
+
+from bench.common import lua_rotation, parse_wrk
+from bench.crowd import sheet_points
+
+WRK_REPORT = """Running 10s test @ http://127.0.0.1:40000/
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     5.12ms    2.01ms  45.00ms   90.00%
+    Req/Sec     3.10k   200.00     3.50k    70.00%
+  Latency Distribution
+     50%    4.80ms
+     75%    5.90ms
+     90%    7.20ms
+     99%    1.20s
+  61234 requests in 10.01s, 12.50MB read
+  Socket errors: connect 0, read 3, write 0, timeout 2
+  Non-2xx or 3xx responses: 7
+Requests/sec:   6117.38
+Transfer/sec:      1.25MB
+"""
+
+
+def test_wrk_report_is_read_with_units_and_every_error():
+    result = parse_wrk(WRK_REPORT)
+    assert result["requests_per_s"] == 6117.38
+    assert result["requests"] == 61234
+    assert result["p50_ms"] == 4.8
+    assert result["p99_ms"] == 1200.0
+    assert result["errors"] == 12
+    assert result["error_kinds"] == {"read": 3, "timeout": 2, "non_2xx_3xx": 7}
+    assert result["bytes_per_answer"] == pytest.approx(12.5 * 2**20 / 61234)
+
+
+def test_lua_script_keeps_quotes_and_never_opens_a_long_string_by_accident():
+    script = lua_rotation([("/t", {"If-None-Match": '"ab"', "Cookie": "session=x.y"}), ("/h", {})])
+    assert '[ [==[If-None-Match]==] ] = [==["ab"]==]' in script
+    assert "[[" not in script
+    with pytest.raises(AssertionError):
+        lua_rotation([("/t", {"Cookie": "a]==]b"})])
+
+
+def test_bench_judges_type_points_on_the_step_within_the_maximum():
+    plan = {"entry_groups": {7: 1}, "criteria": {1: [(3, "30", "0.5"), (4, "10", "1")]}}
+    for judge_id in range(1, 30):
+        points = sheet_points(plan, judge_id, 7)
+        assert set(points) == {"c3", "c4"}
+        for field, top, step in (("c3", 30, "0.5"), ("c4", 10, "1")):
+            value = Decimal(points[field])
+            assert 0 < value <= top
+            assert value % Decimal(step) == 0
