@@ -32,7 +32,10 @@ import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 
-from flask import current_app, send_file
+from flask import current_app, request, send_file
+from werkzeug.http import http_date
+
+from judging.common.http import matches
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -59,6 +62,11 @@ class Downloads:
         folder = self.root / _digest(route)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         return folder
+
+    def existing(self, route: Hashable, version: Hashable) -> Path | None:
+        """The file of (route, version) if it is built, else None."""
+        path = self.root / _digest(route) / f"{_digest(version)}.xlsx"
+        return path if path.exists() else None
 
     def path(self, route: Hashable, version: Hashable, build: Callable[[], bytes]) -> Path:
         """The file of (route, version), built first if no process has built it yet."""
@@ -153,6 +161,71 @@ class Downloads:
         )
         response.headers["Cache-Control"] = cache_control
         return response
+
+
+class FileRoute:
+    """A public download the front door (``judging.leaderboard.front``) may send before
+    Flask: when the file of the contest's current version is built, it is streamed with
+    the headers the view sends; anything else (not built yet, a range or date condition,
+    an error) goes on to the view, which stays the one that decides what is public."""
+
+    def __init__(self, slug: str, store: Downloads, route: Hashable, headers: list):
+        self.slug = slug
+        self.store = store
+        self.route = route
+        self.headers = headers  # the view's headers that do not depend on the file
+
+    def respond(self, front, environ, start_response):
+        if environ.get("HTTP_RANGE") or environ.get("HTTP_IF_MODIFIED_SINCE"):
+            return None
+        found = front.version_of(self.slug, pushed=True)
+        if not found:
+            return None
+        path = self.store.existing(self.route, found[1].meta)
+        if path is None:
+            return None
+        etag = f'"{path.stem}"'
+        if matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
+            keep = ("Content-Disposition", "Cache-Control", "Accept-Ranges", "Vary")
+            headers = [(k, v) for k, v in self.headers if k in keep] + [("ETag", etag)]
+            start_response("304 NOT MODIFIED", headers)
+            return [b""]
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed by the server with the answer
+        except OSError:  # replaced by a newer version meanwhile
+            return None
+        stat = os.fstat(handle.fileno())
+        headers = [
+            *self.headers,
+            ("Content-Length", str(stat.st_size)),
+            ("Last-Modified", http_date(stat.st_mtime)),
+            ("ETag", etag),
+        ]
+        start_response("200 OK", headers)
+        wrapper = environ.get("wsgi.file_wrapper")
+        if wrapper is not None:
+            return wrapper(handle, 64 * 1024)
+        return _chunks(handle)
+
+
+def _chunks(handle):
+    with handle:
+        while chunk := handle.read(64 * 1024):
+            yield chunk
+
+
+def remember_public(slug: str, store: Downloads, route: Hashable, response) -> None:
+    """Let the front door send this address's file next time (a public download)."""
+    front = current_app.extensions.get("leaderboard_front")
+    if front is None or request.method != "GET" or response.status_code != 200:
+        return
+    skip = {"Content-Length", "Last-Modified", "ETag", "Date"}
+    headers = [(k, v) for k, v in response.headers.items() if k not in skip]
+    front.remember(
+        request.path,
+        request.query_string.decode("latin-1"),
+        FileRoute(slug, store, route, headers),
+    )
 
 
 def downloads() -> Downloads:

@@ -28,7 +28,7 @@ from judging.common.enums import StageState
 from judging.contests.queries import contest_or_404
 from judging.contests.versions import data_version
 from judging.exports import files
-from judging.exports.downloads import Busy, downloads
+from judging.exports.downloads import Busy, downloads, remember_public
 from judging.exports.forms import ScoresUploadForm, UploadForm
 from judging.extensions import db
 from judging.imports.problems import ImportRejected
@@ -250,9 +250,10 @@ def public_stage(slug: str, code: str):
     if stage.state != StageState.PUBLISHED:
         abort(404)
     tz = _tz()
+    store, route = downloads(), ("public", contest.id, stage.id, tz)
     try:
-        return downloads().send(
-            ("public", contest.id, stage.id, tz),
+        response = store.send(
+            route,
             data_version(contest.id).meta,
             lambda: files.public_stage_workbook(stage, tz=tz),
             name=files.filename(contest, stage.code, "results"),
@@ -260,6 +261,9 @@ def public_stage(slug: str, code: str):
         )
     except Busy:
         return _busy()
+    response.headers["Vary"] = "Cookie"  # as Flask adds it; the front door sends the same
+    remember_public(slug, store, route, response)
+    return response
 
 
 @bp.route("/excel/templates/<kind>.xlsx")

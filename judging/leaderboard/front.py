@@ -282,8 +282,9 @@ class FrontDoor:
             return False
         return self.reader.read(slug, pushed=pushed)
 
-    def remember(self, path: str, query: str, route: Route) -> None:
-        """Note the route of an address a view answered."""
+    def remember(self, path: str, query: str, route) -> None:
+        """Note the route of an address a view answered: a ``Route``, or an object whose
+        ``respond(front, environ, start_response)`` answers it or returns None."""
         with self.lock:
             self.routes[(path, query)] = route
             self.routes.move_to_end((path, query))
@@ -310,7 +311,12 @@ class FrontDoor:
             route = self.routes.get((environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")))
             if route is not None:
                 try:
-                    answer = self._answer(route, environ, start_response)
+                    if isinstance(route, Route):
+                        answer = self._answer(route, environ, start_response)
+                    else:  # a route of another kind answers for itself (a built download)
+                        answer = route.respond(self, environ, start_response)
+                        if answer is not None:
+                            self.served += 1
                 except Exception:  # the view will answer, and report any real problem
                     log.debug("front door fell through", exc_info=True)
                     answer = None

@@ -204,3 +204,28 @@ def test_a_signed_in_visitor_or_a_chosen_language_takes_the_front_door_too(file_
     client = file_app.test_client()
     response = client.get(url, headers={"Cookie": 'lang="\\x; ;;=='})
     assert response.status_code == 200 and b'<html lang="zh-CN"' in response.data
+
+
+def test_a_built_public_workbook_is_sent_by_the_front_door(file_app):
+    client = file_app.test_client()
+    front = file_app.extensions["leaderboard_front"]
+    url = "/results/demo/prelim.xlsx"
+    by_view = client.get(url)
+    assert by_view.status_code == 200 and by_view.data.startswith(b"PK")
+    served = front.served
+    by_front = client.get(url)
+    assert front.served == served + 1
+    assert by_front.data == by_view.data
+    assert _headers(by_front) == _headers(by_view)
+    etag = by_front.headers["ETag"]
+    not_modified = client.get(url, headers={"If-None-Match": etag})
+    assert not_modified.status_code == 304 and front.served == served + 2
+    ranged = client.get(url, headers={"Range": "bytes=0-1"})
+    assert front.served == served + 2, "a range request is the view's"
+    assert ranged.status_code == 206 and ranged.data == b"PK"
+
+    # Withdrawn: a new version, not built, so the view answers (404).
+    db.session.execute(sa.update(Stage).values(state=StageState.CLOSED))
+    bump_data_version(db.session.scalar(sa.select(Stage.contest_id)))
+    db.session.commit()
+    assert client.get(url).status_code == 404 and front.served == served + 2
