@@ -78,6 +78,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
     ROOT,
+    db_name,
+    drop_database,
     fetch,
     fresh_database,
     gunicorn,
@@ -140,6 +142,15 @@ def run_database(kind: str, tmp: Path, args) -> dict | None:
     url = fresh_database(kind, tmp, "judging_bench_contest_day")
     if url is None:
         return None
+    try:
+        return _run(url, tmp, args)
+    finally:
+        if kind == "postgresql":
+            drop_database(db_name("judging_bench_contest_day"))
+
+
+def _run(url: str, tmp: Path, args) -> dict:
+    """Build the contest day at url, serve it beside the hello, and measure."""
     load = [round(os.getloadavg()[0], 2)]
     plan = build(url)
     server = {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads}
