@@ -59,6 +59,16 @@ def fresh_database(kind: str, tmp: Path, name: str) -> str | None:
     return sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
 
+def drop_database(name: str) -> None:
+    """Drop a PostgreSQL bench database (ranking's large sizes hold hundreds of MiB)."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 @contextmanager
 def gunicorn(
     database_url: str,

@@ -5,9 +5,9 @@ The demo contest (``flask seed-demo``: 初赛 and 复赛 published, 决赛 live)
 database, its live final made a contest day's: every one of the 29 judges assigned every
 finalist (but those of their own organization; binding conflicts count as in the app),
 every final sheet deleted, the first entry of the running order put on stage through the
-organizer's live control (bench/contest_data.py). Two gunicorn servers with the same settings (``--worker-class``
-gthread, ``--workers`` 2 x ``--threads`` 4 by default, the same flags and virtual env):
-the app (production's ``wsgi:app``, bench/wsgi_app.py) and a bare Flask app answering
+organizer's live control (bench/contest_data.py). Two gunicorn servers with the same
+settings (``--worker-class`` gthread, ``--workers`` 2 x ``--threads`` 4 by default, the
+same flags and virtual env): the app (production's ``wsgi:app``, bench/wsgi_app.py) and a bare Flask app answering
 ``GET /hello`` (bench/bare_hello.py); both add ``X-Bench-Worker: <pid>`` to answers.
 
 wrk (the Debian package; ``--wrk-threads`` 2, ``--connections`` 32, ``--duration`` 10 s)
@@ -24,16 +24,17 @@ runs one Lua script per target that sends its requests in turn, each formatted o
   ``--targets`` also takes judge, organizer and language alone.
 
 Before each run the bench fetches every request of the mix once and checks its status
-(a poll that is not answered 304 is a fault of the mix, reported). Phases, each in
+(a poll that is not answered 304 is a fault of the mix, reported), and after it that
+wrk's answers weighed what those did (a script sending the wrong request shows there). Phases, each in
 ``--rounds`` rounds, the targets of a round in rotated order; medians reported, and the
 ratios to hello as medians of each round's ratio to the hello of the same round:
 
 a. alone: nothing else happens;
 b. contest day: while the 29 judges submit, each a sheet of the live final every
    ``--submit-every`` seconds (10: 2.9 sheets a second, a busy final), their phases
-   spread evenly over those seconds, each submission as a browser makes it (GET the sheet page for its CSRF token
-   and version, POST submit, GET the page it is redirected to), and ``--downloaders`` 2
-   clients download the public 初赛 workbook one after another; the crowd starts
+   spread evenly over those seconds, each submission as a browser makes it (GET the
+   sheet page for its CSRF token and version, POST submit, GET the page it is
+   redirected to), and ``--downloaders`` 2 clients download the public 初赛 workbook one after another; the crowd starts
    ``--warmup`` s before each run and stops at its end (so the hello runs under the same
    load of the machine). Judges leave the entry on stage to the probe below; when they
    run out of sheets, the organizer reopens their earliest through the reopen form,
@@ -77,6 +78,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
     ROOT,
+    db_name,
+    drop_database,
     fetch,
     fresh_database,
     gunicorn,
@@ -139,6 +142,15 @@ def run_database(kind: str, tmp: Path, args) -> dict | None:
     url = fresh_database(kind, tmp, "judging_bench_contest_day")
     if url is None:
         return None
+    try:
+        return _run(url, tmp, args)
+    finally:
+        if kind == "postgresql":
+            drop_database(db_name("judging_bench_contest_day"))
+
+
+def _run(url: str, tmp: Path, args) -> dict:
+    """Build the contest day at url, serve it beside the hello, and measure."""
     load = [round(os.getloadavg()[0], 2)]
     plan = build(url)
     server = {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads}

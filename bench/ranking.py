@@ -71,7 +71,14 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG_ADMIN_URL, ROOT, db_name, fresh_database, median  # noqa: E402
+from bench.common import (  # noqa: E402
+    PG_ADMIN_URL,
+    ROOT,
+    db_name,
+    drop_database,
+    fresh_database,
+    median,
+)
 
 SIZES = {
     "small": (116, 29),
@@ -646,16 +653,6 @@ def terminate_backends(name: str) -> None:
                 ),
                 {"name": name},
             )
-    finally:
-        admin.dispose()
-
-
-def drop_database(name: str) -> None:
-    """Drop a PostgreSQL bench database (it holds hundreds of MiB for the large size)."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
 
