@@ -148,8 +148,8 @@ class VersionPush:
     reads the database, as without this class.
 
     What it saves: the front door's one query per cache hit, a round trip that on
-    PostgreSQL cost more than the rest of the hit (bench/leaderboard.py, now bench/contest_day.py). The price: a
-    visitor without cookies may get the previous page for the moment between a commit
+    PostgreSQL cost more than the rest of the hit (measured by bench/contest_day.py).
+    The price: a visitor may get the previous page for the moment between a commit
     and its notification (well under a millisecond on one host); the process that made
     the change forgets at once, on its own commit. Views (every request with cookies,
     and every miss) still read the version from the database.
