@@ -151,8 +151,8 @@ class VersionPush:
     PostgreSQL cost more than the rest of the hit (measured by bench/contest_day.py).
     The price: a visitor may get the previous page for the moment between a commit
     and its notification (well under a millisecond on one host); the process that made
-    the change forgets at once, on its own commit. Views (every request with cookies,
-    and every miss) still read the version from the database.
+    the change forgets at once, on its own commit. Views (every miss) still read the
+    version from the database.
     """
 
     def __init__(self, engine: Engine, retry_seconds: float = 1.0):
