@@ -26,6 +26,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(awards_command)
     app.cli.add_command(stage_command)
     app.cli.add_command(confirm_command)
+    app.cli.add_command(assign_command)
     app.cli.add_command(verify_audit)
 
     from judging.exports.cli import register as register_excel
@@ -367,6 +368,60 @@ def confirm_command(
     if snapshot is None:
         return
     click.echo(f"Confirmed and frozen: {snapshot.content_hash[:16]}")
+
+
+@click.command("assign")
+@click.option("--contest", "slug", required=True, help="The contest's slug.")
+@click.option("--stage", "stage_code", required=True, help="The stage's code.")
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Plan the whole stage again (assignments with a sheet stay); "
+    "without it, only entries missing judges are placed.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the proposal; change nothing.")
+def assign_command(slug: str, stage_code: str, fresh: bool, dry_run: bool):
+    """Assign judges to a stage's entries: judges_per_entry each, no binding conflict,
+    loads as even as possible, expertise matched where it can be (the solver in
+    judging/judges/assignment.py). Exits 1, changing nothing, when it cannot be done."""
+    from judging.entries.models import Entry
+    from judging.scoring.assigning import apply_plan, plan_assignment
+
+    stage = _stage_or_fail(slug, stage_code)
+    plan = plan_assignment(stage, keep=not fresh)
+    proposal = plan.proposal
+    if not proposal.feasible:
+        codes = dict(db.session.execute(db.select(Entry.id, Entry.code)).all())
+        click.echo(
+            f"{stage.name}: no assignment gives every entry {stage.judges_per_entry} judges:"
+        )
+        for p in proposal.problems:
+            click.echo(
+                f"  - {codes.get(p.entry, p.entry)}: {p.eligible} eligible judges for "
+                f"{p.needed} places (panel {p.panel}, {p.conflicts} with a binding "
+                f"conflict, {p.kept} already assigned)"
+            )
+        raise SystemExit(1)
+    loads = proposal.loads.values()
+    click.echo(
+        f"{stage.name}: {len(proposal.pairs)} assignments, {stage.judges_per_entry} per entry; "
+        f"+{len(plan.add)} new, -{len(plan.remove)} removed, "
+        f"{len(proposal.pairs) - len(plan.add)} kept"
+    )
+    if loads:
+        click.echo(f"  judges' loads: {min(loads)}–{max(loads)}")
+    click.echo(f"  expertise matches: {proposal.matches} of {len(proposal.pairs)}")
+    if dry_run:
+        click.echo("Nothing changed (dry run).")
+        return
+    db.session.commit()  # end the read: the write below takes the lock from its start
+    with command_transaction():
+        stage = _stage_or_fail(slug, stage_code)
+        again = plan_assignment(stage, keep=not fresh)
+        if not again.proposal.feasible:
+            raise click.ClickException("the stage changed meanwhile: run the command again")
+        apply_plan(stage, again)
+    click.echo("Saved.")
 
 
 @click.command("verify-audit")
