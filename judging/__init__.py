@@ -92,6 +92,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from judging.leaderboard import front
     from judging.leaderboard import views as leaderboard_views
     from judging.live import views as live_views
+    from judging.scoring import assignment_views
     from judging.scoring import views as scoring_views
 
     login_manager.login_view = "auth.sign_in"
@@ -103,6 +104,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(judge_views.bp)
     app.register_blueprint(scoring_views.bp)
+    app.register_blueprint(assignment_views.bp)
     app.register_blueprint(award_views.bp)
     app.register_blueprint(excel_views.bp)
     app.register_blueprint(leaderboard_views.bp)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from judging.common.audit import record
 from judging.common.enums import ConflictStatus, EntryStatus
@@ -20,7 +21,14 @@ from judging.contests.models import Stage
 from judging.contests.versions import bump_stage_version
 from judging.entries.models import Entry, Participation
 from judging.extensions import db
-from judging.judges.assignment import EntryIn, JudgeIn, Problem, Proposal, solve
+from judging.judges.assignment import (
+    EntryIn,
+    JudgeIn,
+    Problem,
+    Proposal,
+    expertise_match,
+    solve,
+)
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
 from judging.scoring.models import ScoreSheet
 
@@ -30,9 +38,12 @@ class Plan:
     """A proposal for a stage, with what it changes against the stage's assignments."""
 
     stage_id: int
+    problem: Problem
     proposal: Proposal
     add: tuple[tuple[int, int], ...]
     remove: tuple[tuple[int, int], ...]
+    #: "solver" (the proposal as it came) or "grid" (chosen by hand)
+    source: str = "solver"
 
 
 def stage_entry_ids(stage: Stage) -> sa.Select:
@@ -99,6 +110,90 @@ def stage_problem(stage: Stage, *, keep: bool = True) -> Problem:
     return Problem(entries, judges, stage.judges_per_entry, conflicts, existing, keep=True)
 
 
+def _current(stage: Stage) -> set[tuple[int, int]]:
+    return {
+        tuple(r)
+        for r in db.session.execute(
+            sa.select(Assignment.entry_id, Assignment.judge_id).where(
+                Assignment.stage_id == stage.id
+            )
+        )
+    }
+
+
+def check_selection(stage: Stage, selected: set[tuple[int, int]]) -> list[str]:
+    """Why a hand-made set of (entry, judge) pairs for the stage's entries cannot be saved
+    (empty when it can): each entry its judges per entry, never a binding conflict, every
+    assignment with a sheet kept, only the stage's entries and the contest's judges."""
+    problem = stage_problem(stage, keep=False)
+    entries = {e.id for e in problem.entries}
+    judges = {j.id for j in problem.judges}
+    codes = dict(
+        db.session.execute(
+            sa.select(Entry.id, Entry.code).where(Entry.contest_id == stage.contest_id)
+        ).all()
+    )
+    names = dict(
+        db.session.execute(
+            sa.select(Judge.id, Judge.name).where(Judge.contest_id == stage.contest_id)
+        ).all()
+    )
+    problems = []
+    if any(e not in entries or j not in judges for e, j in selected):
+        problems.append(_("The grid named an entry or a judge this stage does not have."))
+    for e, j in sorted(selected & problem.conflicts):
+        problems.append(
+            _("%(code)s: %(judge)s has a binding conflict with it.", code=codes[e], judge=names[j])
+        )
+    for e, j in sorted(problem.existing - selected):
+        problems.append(
+            _(
+                "%(code)s: %(judge)s has a sheet for it, so that assignment stays.",
+                code=codes[e],
+                judge=names[j],
+            )
+        )
+    count = dict.fromkeys(entries, 0)
+    for e, _j in selected:
+        if e in count:
+            count[e] += 1
+    for e in sorted(entries, key=lambda x: codes[x]):
+        if count[e] != stage.judges_per_entry:
+            problems.append(
+                _(
+                    "%(code)s: %(n)s judges instead of %(k)s.",
+                    code=codes[e],
+                    n=count[e],
+                    k=stage.judges_per_entry,
+                )
+            )
+    return problems
+
+
+def plan_of_selection(stage: Stage, selected: set[tuple[int, int]]) -> Plan:
+    """A plan that makes the stage's entries' assignments exactly ``selected`` (checked
+    with ``check_selection`` first)."""
+    problem = stage_problem(stage, keep=False)
+    entries = {e.id: e for e in problem.entries}
+    judges = {j.id: j for j in problem.judges}
+    current = _current(stage)
+    remove = tuple(sorted(p for p in current - selected if p[0] in entries))
+    after = (current - set(remove)) | selected
+    loads = dict.fromkeys(judges, 0)
+    for _e, j in after:
+        if j in loads:
+            loads[j] += 1
+    matches = sum(1 for e, j in selected if e in entries and expertise_match(entries[e], judges[j]))
+    proposal = Proposal(
+        pairs=tuple(sorted(selected)),
+        new=tuple(sorted(selected - current)),
+        kept=tuple(sorted(selected & current)),
+        loads=loads,
+        matches=matches,
+    )
+    return Plan(stage.id, problem, proposal, proposal.new, remove, source="grid")
+
+
 def plan_assignment(stage: Stage, *, keep: bool = True) -> Plan:
     """The solver's proposal for ``stage`` and what it adds and removes. A fresh plan
     (``keep=False``) replaces the assignments of the stage's entries (those without a
@@ -106,21 +201,14 @@ def plan_assignment(stage: Stage, *, keep: bool = True) -> Plan:
     problem = stage_problem(stage, keep=keep)
     proposal = solve(problem)
     if not proposal.feasible:
-        return Plan(stage.id, proposal, (), ())
-    current = set(
-        tuple(r)
-        for r in db.session.execute(
-            sa.select(Assignment.entry_id, Assignment.judge_id).where(
-                Assignment.stage_id == stage.id
-            )
-        )
-    )
+        return Plan(stage.id, problem, proposal, (), ())
+    current = _current(stage)
     wanted = set(proposal.pairs)
     remove = ()
     if not keep:
         participants = {e.id for e in problem.entries}
         remove = tuple(sorted(p for p in current - wanted if p[0] in participants))
-    return Plan(stage.id, proposal, tuple(sorted(wanted - current)), remove)
+    return Plan(stage.id, problem, proposal, tuple(sorted(wanted - current)), remove)
 
 
 def apply_plan(stage: Stage, plan: Plan) -> None:
@@ -147,11 +235,12 @@ def apply_plan(stage: Stage, plan: Plan) -> None:
         )
     loads = plan.proposal.loads
     record(
-        "assignment.solved",
+        "assignment.saved",
         contest_id=stage.contest_id,
         object_type="stage",
         object_id=stage.id,
         new={
+            "source": plan.source,
             "added": len(plan.add),
             "removed": len(plan.remove),
             "kept": len(plan.proposal.pairs) - len(plan.add),

@@ -81,3 +81,7 @@ class ReopenForm(BaseForm):
     """The organizer reopens a submitted sheet."""
 
     reason = StringField(_l("Reason"), validators=[Length(max=500)])
+
+
+class AssignmentForm(BaseForm):
+    """The organizer saves a stage's assignment grid (its cells are read as a list)."""

@@ -66,7 +66,7 @@ def test_first_stage_covers_every_registered_entry(app):
     loads = [sum(1 for _e, j in pairs if j == x.id) for x in js]
     assert max(loads) - min(loads) <= 1
     event = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "assignment.solved")
+        sa.select(AuditEvent).where(AuditEvent.action == "assignment.saved")
     ).one()
     assert event.new["added"] == 10 and event.new["expertise_matches"] == plan.proposal.matches
     assert verify_chain(prelim.contest_id).ok
@@ -127,3 +127,61 @@ def test_cli_assigns(app, runner):
     assert len(_pairs(prelim)) == 12
     again = runner.invoke(args=["assign", "--contest", "asg", "--stage", "prelim", "--dry-run"])
     assert "+0 new" in again.output
+
+
+# ------------------------------------------------------------------ the organizer's page
+
+
+def _grid_form(client, url):
+    import re
+
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    checked = re.findall(r'name="pair" value="(\d+-\d+)"[^>]*checked', html)
+    hidden = re.findall(r'type="hidden" name="pair" value="(\d+-\d+)"', html)
+    return html, token, checked + hidden
+
+
+def test_page_proposes_and_saves(organizer_client):
+    _c, prelim, _f, es, js = _contest()
+    db.session.commit()
+    url = "/contests/asg/stages/prelim/assignment"
+    html, token, cells = _grid_form(organizer_client, url)
+    assert "Load per judge" in html or "评委工作量" in html
+    assert len(cells) == 12
+    answer = organizer_client.post(url, data={"csrf_token": token, "pair": cells})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert len(_pairs(prelim)) == 12
+
+
+def test_page_refuses_a_broken_grid_and_writes_nothing(organizer_client):
+    _c, prelim, _f, es, js = _contest()
+    create_conflict(js[0], es[0])
+    db.session.commit()
+    url = "/contests/asg/stages/prelim/assignment"
+    _html, token, cells = _grid_form(organizer_client, url)
+    bad = [c for c in cells if not c.startswith(f"{es[1].id}-")]  # A01 loses its judges
+    bad.append(f"{es[0].id}-{js[0].id}")  # a conflicted pair
+    bad.append("x-1")
+    answer = organizer_client.post(url, data={"csrf_token": token, "pair": bad})
+    assert answer.status_code == 400
+    text = answer.get_data(as_text=True)
+    assert "A01" in text and "A00" in text
+    assert _pairs(prelim) == set()
+
+
+def test_page_without_csrf_is_refused(organizer_client):
+    _contest()
+    db.session.commit()
+    answer = organizer_client.post("/contests/asg/stages/prelim/assignment", data={"pair": []})
+    assert answer.status_code == 400
+
+
+def test_page_is_for_organizers(judge_client):
+    _contest()
+    db.session.commit()
+    answer = judge_client.get("/contests/asg/stages/prelim/assignment")
+    assert answer.status_code in (403, 404)
