@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from judging.common.enums import ConflictSource, ConflictStatus, SheetState, StageState
+from judging.common.enums import (
+    ConflictSource,
+    ConflictStatus,
+    ContestStatus,
+    SheetState,
+    StageState,
+)
 from judging.live.models import LivePhase
 
 #: Every action code the app records, with its name.
@@ -38,6 +44,8 @@ ACTIONS = {
     "reveal_withdraw": _l("Revealed score withdrawn"),
     "excel_export": _l("Exported to Excel"),
     "excel_import": _l("Imported from Excel"),
+    "assignment_save": _l("Judge assignment saved"),
+    "contest_settings": _l("Contest settings changed"),
 }
 
 #: Keys of ``old``/``new`` (at any depth), with their names.
@@ -93,6 +101,13 @@ FIELDS = {
     "restores": _l("Sheets counted again (stages)"),
     "note": _l("Note"),
     "reviewed": _l("Reviewed"),
+    # judge assignment and contest settings
+    "kept": _l("Kept"),
+    "per_entry": _l("Judges per entry"),
+    "load_min": _l("Fewest entries per judge"),
+    "load_max": _l("Most entries per judge"),
+    "expertise_matches": _l("Expertise matches"),
+    "public": _l("Public"),
 }
 
 #: Fields whose keys below them are data (criterion names, group codes), never translated.
@@ -109,8 +124,12 @@ def _titles(*enums) -> dict:
 #: Values shown by their title, per field.
 VALUES = {
     "state": _titles(SheetState, StageState),
-    "status": _titles(ConflictStatus),
-    "source": _titles(ConflictSource),
+    "status": {**_titles(ConflictStatus, ContestStatus), "auto": _l("Follows the stages")},
+    "source": {
+        **_titles(ConflictSource),
+        "solver": _l("The solver's proposal"),
+        "grid": _l("Arranged by hand"),
+    },
     "phase": _titles(LivePhase),
     "kind": {
         "contest": _l("Contest workbook"),

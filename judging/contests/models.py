@@ -31,6 +31,10 @@ class Contest(db.Model):
     status: Mapped[ContestStatus] = mapped_column(
         enum_type(ContestStatus), default=ContestStatus.SETUP
     )
+    #: ``status`` as the organizer set it; otherwise it follows the stages (``current_status``)
+    status_by_hand: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: whether the public pages and the API show the contest (a draft never)
+    is_public: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Grows in the same transaction as any change that can move standings (a submitted or
     # reopened sheet, a conflict, an assignment, a rule, an award); cached standings are
     # keyed by it, so every worker and host sees a change at its next request.
@@ -57,6 +61,14 @@ class Contest(db.Model):
     )
 
     __table_args__ = (sa.CheckConstraint("year BETWEEN 1900 AND 9999", name="year_range"),)
+
+    @property
+    def current_status(self) -> ContestStatus:
+        """The status set by hand, else the one its stages give: 筹备中 while every stage
+        is a draft (or there is none), 已结束 once every stage is published, else 进行中."""
+        if self.status_by_hand:
+            return self.status
+        return status_of_stages([s.state for s in self.stages])
 
     def stage(self, code: str) -> Stage | None:
         """Return the stage with this code, or None."""
@@ -365,3 +377,13 @@ class SpecialAward(db.Model):
 
     def __repr__(self) -> str:
         return f"<SpecialAward {self.name}>"
+
+
+def status_of_stages(states) -> ContestStatus:
+    """A contest's status from its stages' states (see ``Contest.current_status``)."""
+    states = list(states)
+    if not states or all(s == StageState.DRAFT for s in states):
+        return ContestStatus.SETUP
+    if all(s == StageState.PUBLISHED for s in states):
+        return ContestStatus.FINISHED
+    return ContestStatus.RUNNING

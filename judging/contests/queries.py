@@ -8,9 +8,12 @@ from judging.contests.models import Contest
 from judging.extensions import db
 
 
-def list_contests() -> list[Contest]:
-    """Every contest, newest first."""
-    return list(db.session.scalars(sa.select(Contest).order_by(Contest.year.desc(), Contest.id)))
+def list_contests(*, public_only: bool = False) -> list[Contest]:
+    """Every contest (only the public ones with ``public_only``), newest first."""
+    query = sa.select(Contest).order_by(Contest.year.desc(), Contest.id)
+    if public_only:
+        query = query.where(Contest.is_public)
+    return list(db.session.scalars(query))
 
 
 def get_contest(slug: str) -> Contest | None:

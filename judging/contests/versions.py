@@ -88,8 +88,11 @@ def versions_from_rows(rows) -> Versions:
 #: The plain SQL of ``data_version`` by slug, for readers without an ORM session.
 VERSIONS_BY_SLUG_SQL = (
     "SELECT c.id, c.data_version, c.created_at, v.stage_id, v.group_id, v.version "
-    "FROM contests c LEFT JOIN stage_versions v ON v.contest_id = c.id WHERE c.slug = {param}"
+    "FROM contests c LEFT JOIN stage_versions v ON v.contest_id = c.id "
+    "WHERE c.slug = {param} AND c.is_public"
 )
+#: (``AND c.is_public``: a draft contest has no public version, so every public page and
+#: API answer of it is a 404, in the front door as in the views.)
 
 
 def data_version(contest_id: int) -> Versions:

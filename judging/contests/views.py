@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from judging.common.audit import record
 from judging.common.decorators import organizer_required
-from judging.common.enums import StageState
+from judging.common.enums import ContestStatus, StageState
+from judging.contests.forms import AUTOMATIC, ContestSettingsForm
 from judging.contests.queries import contest_or_404, list_contests
+from judging.contests.versions import bump_data_version
 from judging.standings.progress import contest_overview
 
 bp = Blueprint("contests", __name__)
@@ -18,8 +22,9 @@ def home():
     """The home page for the visitor's role: organizer, judge or public."""
     if current_user.is_authenticated and current_user.is_judge:
         return redirect(url_for("judges.home"))
-    contests = list_contests()
-    if current_user.is_authenticated and current_user.is_organizer:
+    organizer = current_user.is_authenticated and current_user.is_organizer
+    contests = list_contests(public_only=not organizer)
+    if organizer:
         overviews = [contest_overview(c) for c in contests]
         return render_template("contests/organizer_home.html", overviews=overviews)
     public = [
@@ -37,5 +42,47 @@ def overview(slug: str):
     from judging.awards.workflow import TRANSITIONS
 
     return render_template(
-        "contests/overview.html", ov=contest_overview(contest), transitions=TRANSITIONS
+        "contests/overview.html",
+        ov=contest_overview(contest),
+        transitions=TRANSITIONS,
+        settings=_settings_form(contest),
     )
+
+
+def _settings_form(contest, formdata=None) -> ContestSettingsForm:
+    form = ContestSettingsForm(formdata=formdata)
+    if formdata is None:
+        form.visibility.data = "public" if contest.is_public else "draft"
+        form.status.data = contest.status.value if contest.status_by_hand else AUTOMATIC
+    return form
+
+
+@bp.route("/contests/<slug>/settings", methods=["POST"])
+@organizer_required
+def settings(slug: str):
+    """Make the contest public or a draft; let its status follow the stages or set it."""
+    contest = contest_or_404(slug)
+    form = ContestSettingsForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            label = form[field].label.text if field in form else field
+            flash(_("%(field)s: %(error)s", field=label, error=" ".join(errors)), "danger")
+        return redirect(url_for("contests.overview", slug=slug))
+    old = _settings_of(contest)
+    contest.is_public = form.visibility.data == "public"
+    contest.status_by_hand = form.status.data != AUTOMATIC
+    if contest.status_by_hand:
+        contest.status = ContestStatus(form.status.data)
+    new = _settings_of(contest)
+    if new != old:
+        record("contest_settings", contest_id=contest.id, obj=contest, old=old, new=new)
+        bump_data_version(contest.id)
+        flash(_("Contest settings saved."), "success")
+    return redirect(url_for("contests.overview", slug=slug))
+
+
+def _settings_of(contest) -> dict:
+    return {
+        "public": contest.is_public,
+        "status": contest.status.value if contest.status_by_hand else AUTOMATIC,
+    }

@@ -68,7 +68,7 @@ def contest_format_sheets(contest: Contest, *, lang: str, tz: str) -> list[Sheet
                     contest.year,
                     contest.slug,
                     contest.organizers,
-                    vocab.CONTEST_STATUS.label(contest.status, lang),
+                    vocab.CONTEST_STATUS.label(contest.current_status, lang),
                 ]
             ],
             formats=formats_of(vocab.CONTEST, {"year": INTEGER}),

@@ -45,7 +45,7 @@ def summary_sheet(
         [_("Organizers"), contest.organizers],
     ]
     if not public:
-        rows.append([_("Status"), str(contest.status.title)])
+        rows.append([_("Status"), str(contest.current_status.title)])
     for group in ov.groups:
         rows.append([_("Entries: %(group)s", group=group.name), ov.entries_by_group[group.id]])
     rows.append([_("Entries"), ov.entries])

@@ -247,7 +247,7 @@ def public_stage(slug: str, code: str):
     of the contest itself (a published stage is frozen), streamed, 304 when unchanged."""
     contest = contest_or_404(slug)
     stage = _stage_or_404(contest, code)
-    if stage.state != StageState.PUBLISHED:
+    if stage.state != StageState.PUBLISHED or not contest.is_public:
         abort(404)
     tz = _tz()
     store, route = downloads(), ("public", contest.id, stage.id, tz)

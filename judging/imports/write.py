@@ -125,7 +125,8 @@ class Writer:
         """Create or change the contest row."""
         for slug, values, is_new in self.items("contest"):
             if is_new:
-                contest = Contest(slug=slug, **values)
+                # a new contest is a draft until the organizer makes it public
+                contest = Contest(slug=slug, is_public=False, **values)
                 db.session.add(contest)
                 db.session.flush()
                 self.ids["contest"][slug] = contest.id

@@ -54,8 +54,8 @@ def iso(value) -> str | None:
 
 
 def contest_by_slug(slug: str) -> Contest | None:
-    """The contest with this slug, or None."""
-    return db.session.scalar(sa.select(Contest).where(Contest.slug == slug))
+    """The public contest with this slug, or None (a draft is not public)."""
+    return db.session.scalar(sa.select(Contest).where(Contest.slug == slug, Contest.is_public))
 
 
 def published_stage(contest: Contest, code: str) -> Stage | None:
@@ -111,8 +111,10 @@ def contest_summary(contest: Contest) -> dict:
 
 
 def contest_list() -> list[dict]:
-    """Every contest, newest first, as public summaries (no stages)."""
-    contests = db.session.scalars(sa.select(Contest).order_by(Contest.year.desc(), Contest.id))
+    """Every public contest, newest first, as public summaries (no stages)."""
+    contests = db.session.scalars(
+        sa.select(Contest).where(Contest.is_public).order_by(Contest.year.desc(), Contest.id)
+    )
     return [_contest_dict(c) for c in contests]
 
 

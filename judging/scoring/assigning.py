@@ -235,7 +235,7 @@ def apply_plan(stage: Stage, plan: Plan) -> None:
         )
     loads = plan.proposal.loads
     record(
-        "assignment.saved",
+        "assignment_save",
         contest_id=stage.contest_id,
         object_type="stage",
         object_id=stage.id,

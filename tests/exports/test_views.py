@@ -174,6 +174,10 @@ def test_public_standings_only_for_a_published_stage(base, client):
     assert client.get(url).status_code == 404
     base.stage("prelim").state = StageState.PUBLISHED
     db.session.commit()
+    # a contest made by an import is a draft until the organizer makes it public
+    assert not base.is_public and client.get(url).status_code == 404
+    base.is_public = True
+    db.session.commit()
     response = client.get(url)
     assert response.status_code == 200 and response.mimetype == XLSX
     assert client.get(f"/results/{SLUG}/final.xlsx").status_code == 404

@@ -66,7 +66,7 @@ def test_first_stage_covers_every_registered_entry(app):
     loads = [sum(1 for _e, j in pairs if j == x.id) for x in js]
     assert max(loads) - min(loads) <= 1
     event = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "assignment.saved")
+        sa.select(AuditEvent).where(AuditEvent.action == "assignment_save")
     ).one()
     assert event.new["added"] == 10 and event.new["expertise_matches"] == plan.proposal.matches
     assert verify_chain(prelim.contest_id).ok
