@@ -54,6 +54,9 @@ class Config:
         # Rendered public pages shared by every worker and host (one render per version
         # across them); unset, each process renders a version once for itself.
         self.CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
+        # A public page whose last render took this many seconds renders its next version
+        # in the background, the previous one answering meanwhile (leaderboard/cache.py).
+        self.RENDER_SLOW_SECONDS = 0.25
         # Workbook downloads kept per version (judging.exports.downloads): where, how many
         # builds at once on the host, how many threads of a process may wait for or build
         # one at once, how long a download waits for a build slot before it is answered 503.
@@ -83,6 +86,9 @@ class TestingConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.CACHE_REDIS_URL = ""
+        # Every render in the request: a test reads its own change at once (the background
+        # renders have tests of their own).
+        self.RENDER_SLOW_SECONDS = None
         # One directory per test process (the versions of a fresh database repeat).
         self.DOWNLOAD_CACHE_DIR = os.path.join(
             tempfile.gettempdir(), f"judging-test-downloads-{os.getpid()}-{id(self)}"

@@ -27,6 +27,7 @@ from judging.contests.models import AwardTier, Contest, Criterion, Field, Group,
 from judging.entries.models import Entry
 from judging.extensions import db, limiter
 from judging.judges.models import Assignment, Conflict, Judge
+from judging.leaderboard.cache import cache as render_cache
 from judging.scoring.models import Score, ScoreSheet
 from judging.scoring.queries import sheets_with_wrong_totals
 from judging.standings.groups import clear_cache
@@ -96,6 +97,7 @@ def app(_schema):
             db.create_all()
         limiter.reset()
         clear_cache()
+        render_cache.clear()
         yield app
         try:  # every writer keeps the stored sheet totals equal to the points
             wrong = sheets_with_wrong_totals()

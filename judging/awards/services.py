@@ -17,7 +17,7 @@ from judging.awards.models import Award, ResultSnapshot
 from judging.awards.queries import StageResult, live_payload, special_award_rows
 from judging.awards.snapshots import content_hash
 from judging.common.audit import record
-from judging.common.db import id_chunks
+from judging.common.db import id_table
 from judging.common.enums import ParticipationSource
 from judging.contests.models import AwardTier, SpecialAward
 from judging.contests.versions import bump_data_version
@@ -71,10 +71,10 @@ def _cascade(result: StageResult, entry_ids: list[int], *, reason: str, user: Us
     user_id = user.id if user else None
     sheets = []
     assignments = 0
-    for chunk in id_chunks(entry_ids):
+    with id_table(entry_ids) as listed:
         found = db.session.execute(
             sa.select(ScoreSheet.id, ScoreSheet.entry_id).where(
-                ScoreSheet.stage_id.in_(later), ScoreSheet.entry_id.in_(chunk)
+                ScoreSheet.stage_id.in_(later), ScoreSheet.entry_id.in_(sa.select(listed.c.id))
             )
         ).all()
         for sheet_id, entry_id in found:
@@ -91,11 +91,13 @@ def _cascade(result: StageResult, entry_ids: list[int], *, reason: str, user: Us
         sheets += found
         for model in (ScoreSheet, Participation, Reveal):
             db.session.execute(
-                sa.delete(model).where(model.stage_id.in_(later), model.entry_id.in_(chunk))
+                sa.delete(model).where(
+                    model.stage_id.in_(later), model.entry_id.in_(sa.select(listed.c.id))
+                )
             )
         assignments += db.session.execute(
             sa.delete(Assignment).where(
-                Assignment.stage_id.in_(later), Assignment.entry_id.in_(chunk)
+                Assignment.stage_id.in_(later), Assignment.entry_id.in_(sa.select(listed.c.id))
             )
         ).rowcount
     return {"sheets": len(sheets), "assignments": assignments}
@@ -127,10 +129,11 @@ def confirm_advancement(
         if cascade_reason:
             cascaded = _cascade(result, removed_ids, reason=cascade_reason, user=user)
         else:
-            for chunk in id_chunks(removed_ids):
+            with id_table(removed_ids) as listed:
                 db.session.execute(
                     sa.delete(Participation).where(
-                        Participation.stage_id == nxt.id, Participation.entry_id.in_(chunk)
+                        Participation.stage_id == nxt.id,
+                        Participation.entry_id.in_(sa.select(listed.c.id)),
                     )
                 )
     snapshot = freeze(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
 import logging
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import scoped_session
@@ -235,12 +238,33 @@ def plain_rows(statement, session=None) -> list[tuple]:
         result.close()
 
 
-#: How many ids one statement takes (PostgreSQL refuses more than 65,535 parameters).
+#: Rows per executemany batch of an insert that grows with a contest.
 ID_CHUNK = 5_000
 
+_id_tables = itertools.count(1)
 
-def id_chunks(ids, size: int = ID_CHUNK):
-    """The ids in lists of at most ``size``, for ``IN`` lists that grow with a contest."""
-    ids = list(ids)
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+
+@contextmanager
+def id_table(ids, session=None) -> Iterator[sa.Table]:
+    """A temporary table of the given ids (column ``id``), for joins and ``IN (SELECT …)``
+    where an ``IN`` list would grow with a contest: no statement takes a bind parameter per
+    id (PostgreSQL refuses more than 65,535), the ids go in by executemany. The table lives
+    on the session's connection and is dropped when the block ends."""
+    from judging.extensions import db
+
+    session = session or db.session
+    table = sa.Table(
+        f"tmp_ids_{next(_id_tables)}",
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    connection = session.connection()
+    table.create(connection)
+    rows = [{"id": int(i)} for i in set(ids)]
+    for start in range(0, len(rows), ID_CHUNK):
+        connection.execute(table.insert(), rows[start : start + ID_CHUNK])
+    yield table
+    # Not reached when the block fails: the transaction then rolls back, and the table
+    # with it (its CREATE is part of the transaction on both databases).
+    table.drop(connection)

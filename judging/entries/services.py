@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 
-from judging.common.db import ID_CHUNK, id_chunks, insert_for
+from judging.common.db import ID_CHUNK, id_table, insert_for
 from judging.common.enums import ParticipationSource
 from judging.common.models import utcnow
 from judging.contests.models import Stage
@@ -57,8 +57,10 @@ def record_reached(
         return
     first = stages[0][0]
     if replace:
-        for chunk in id_chunks(furthest):
-            db.session.execute(sa.delete(Participation).where(Participation.entry_id.in_(chunk)))
+        with id_table(furthest) as listed:
+            db.session.execute(
+                sa.delete(Participation).where(Participation.entry_id.in_(sa.select(listed.c.id)))
+            )
     add_participations(
         (
             (stage_id, entry_id)

@@ -292,14 +292,14 @@ class Existing:
                     "version": sheet.version,
                 }
                 self.ids["sheets"][key] = sheet.id
-            ids = list(sheets)
-            for s in range(0, len(ids), 500):
-                for sheet_id, name, points in db.session.execute(
-                    sa.select(Score.sheet_id, Criterion.name, Score.points)
-                    .join(Criterion, Criterion.id == Score.criterion_id)
-                    .where(Score.sheet_id.in_(ids[s : s + 500]))
-                ):
-                    self.records["sheets"][sheets[sheet_id]]["points"][name] = exact(points)
+            # The same sheets' points, by a join (not a bind parameter per sheet).
+            for sheet_id, name, points in db.session.execute(
+                sa.select(Score.sheet_id, Criterion.name, Score.points)
+                .join(Criterion, Criterion.id == Score.criterion_id)
+                .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
+                .where(ScoreSheet.stage_id.in_(stage_ids), ScoreSheet.judge_id.in_(chunk))
+            ):
+                self.records["sheets"][sheets[sheet_id]]["points"][name] = exact(points)
 
     def published_stages(self) -> set[str]:
         """The codes of the contest's published stages (frozen: an import cannot change them)."""

@@ -3,9 +3,19 @@ render cache; routes on the leaderboard blueprint (docs/api.md, docs/openapi.yam
 
 from __future__ import annotations
 
-from judging.common.http import json_body, with_server_time
+from flask import request
+
+from judging.common.http import api_error, json_body, with_server_time
 from judging.leaderboard import queries
 from judging.leaderboard.cache import JSON, rendered, send
+from judging.leaderboard.pages import (
+    MAX_PER_PAGE,
+    PAGE_SIZE,
+    PageRequest,
+    board_page,
+    positive_int,
+    whole_board,
+)
 from judging.leaderboard.serving import LIVE_CACHE, PUBLISHED_CACHE, cached_json
 from judging.leaderboard.views import _group, bp
 
@@ -75,16 +85,34 @@ def api_stage(slug: str, code: str):
 
 @bp.route("/api/v1/contests/<slug>/stages/<code>/groups/<group>/standings")
 def api_standings(slug: str, code: str, group: str):
-    """A published stage's standings of one group (the same rows as the page)."""
+    """A published stage's standings of one group (the same rows as the page), a page at a
+    time: ?page= (from 1) and ?per_page= (1 to MAX_PER_PAGE, default PAGE_SIZE)."""
+    page = positive_int(request.args.get("page"), 1)
+    per_page = positive_int(request.args.get("per_page"), PAGE_SIZE, most=MAX_PER_PAGE)
+    if page is None:
+        return api_error(400, "page must be a whole number from 1")
+    if per_page is None:
+        return api_error(400, f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
+    wanted = PageRequest(page, per_page)
 
-    def build(contest, version):
+    def build(contest, versions):
         stage = queries.published_stage(contest, code)
         grp = _group(contest, group)
         if stage is None or grp is None:
             return None
-        return queries.leaderboard(contest, stage, grp, version)
+        board = board_page(whole_board(contest, stage, grp, versions), wanted)
+        if board is not None:
+            board.pop("first")
+        return board
 
-    return cached_json("api_standings", slug, (code, group), build, PUBLISHED_CACHE, scope="meta")
+    return cached_json(
+        "api_standings",
+        slug,
+        (code, group, page, per_page),
+        build,
+        PUBLISHED_CACHE,
+        scope="meta",
+    )
 
 
 @bp.route("/api/v1/contests/<slug>/awards")

@@ -8,6 +8,11 @@ without touching standings or templates. A miss renders once per version:
 - in this process, one thread per key renders while the others wait for it, or, for at
   most ``STALE_SECONDS`` after the render began, get the route's previous version marked
   stale (``X-Cache: stale``) instead of waiting — never an error;
+- a route whose last render took ``slow_render`` seconds or more (a group of 100,000
+  entries) is rendered again in the background when its version changes, and even the
+  request that started it gets the previous version, marked stale: the first screen
+  after a change is as quick as a hit. Quick routes (the live final's) render in the
+  request, so a change shows at the next poll;
 - across workers and hosts, with ``CACHE_REDIS_URL`` set, the first process to take a
   short lock in Redis renders and stores the bytes there; the others wait for them
   (``SharedStore``). Without Redis each process renders a version once.
@@ -38,7 +43,7 @@ JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 #: How long after a render of a route's new version began its previous version may still
 #: be sent (marked stale) to the requests that would otherwise wait for the render.
-STALE_SECONDS = 1.0
+STALE_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,11 @@ class RenderCache:
         self.misses = 0
         self.renders = 0
         self.stale = 0
+        self.cleared_with: list[Callable[[], None]] = []
+        #: seconds: a route whose last render took this long renders in the background
+        #: (None: never); how long each route's last render took
+        self.slow_render: float | None = None
+        self.render_seconds: dict[Hashable, float] = {}
 
     def get(self, key: Hashable) -> Rendered | None:
         """The cached response under key, or None."""
@@ -154,11 +164,17 @@ class RenderCache:
             return value
 
     def get_or_build(
-        self, key: Hashable, build: Callable[[], Rendered], route: Hashable = None
+        self,
+        key: Hashable,
+        build: Callable[[], Rendered],
+        route: Hashable = None,
+        background: Callable[[Callable[[], None]], None] | None = None,
     ) -> tuple[Rendered, bool]:
         """(response, stale): the cached response, or one rendered once while the other
         threads asking for it wait — or, with ``route`` given, get the route's previous
-        version for a moment (stale true).
+        version for a moment (stale true). With ``background`` (which runs a function in
+        another thread), a slow route's new version is rendered there and this request
+        gets the previous one too.
 
         A "not public" answer is not kept: made-up addresses must not push real pages out.
         """
@@ -169,6 +185,10 @@ class RenderCache:
             value = self.stale_for(route, key)
             if value is not None:
                 return value, True
+            if background is not None:
+                value = self._in_background(key, build, route, background)
+                if value is not None:
+                    return value, True
         with self.lock:
             gate, _began = self.building.setdefault(key, (threading.Lock(), time.monotonic()))
         with gate:
@@ -176,12 +196,61 @@ class RenderCache:
             if value is None:
                 with self.lock:
                     self.misses += 1
-                value = self._shared_or_build(key, build)
-                if value.status == 200:
-                    self.put(key, value, route)
+                value = self._timed(key, build, route)
         with self.lock:
             self.building.pop(key, None)
         return value, False
+
+    def _timed(self, key: Hashable, build: Callable[[], Rendered], route: Hashable) -> Rendered:
+        """Render (or fetch from the shared store), keep it, and note how long it took."""
+        began = time.monotonic()
+        value = self._shared_or_build(key, build)
+        if value.status == 200:
+            self.put(key, value, route)
+        if route is not None:
+            with self.lock:
+                self.render_seconds[route] = time.monotonic() - began
+                if len(self.render_seconds) > 4 * self.size:
+                    self.render_seconds.clear()
+        return value
+
+    def _in_background(self, key, build, route, background) -> Rendered | None:
+        """The route's previous version, with its new one started in the background; None
+        (render in the request) when the route is quick, has no previous version, or a
+        render of the key is already under way."""
+        limit = self.slow_render
+        with self.lock:
+            if limit is None or self.render_seconds.get(route, 0.0) < limit:
+                return None
+            previous = self.latest.get(route)
+            value = self.items.get(previous) if previous is not None else None
+            if value is None or key in self.building:
+                return None
+            gate = threading.Lock()
+            gate.acquire()
+            self.building[key] = (gate, time.monotonic())
+            self.misses += 1
+            self.stale += 1
+
+        def work() -> None:
+            try:
+                self._timed(key, build, route)
+            except Exception:  # the next request renders it in the foreground, and fails there
+                log.exception("background render failed")
+            finally:
+                with self.lock:
+                    self.building.pop(key, None)
+                gate.release()
+
+        try:
+            background(work)
+        except Exception:  # no thread to be had: render in the request
+            log.warning("background render not started", exc_info=True)
+            with self.lock:
+                self.building.pop(key, None)
+            gate.release()
+            return None
+        return value
 
     def _shared_or_build(self, key: Hashable, build: Callable[[], Rendered]) -> Rendered:
         shared = self.shared
@@ -221,11 +290,14 @@ class RenderCache:
         return build()
 
     def clear(self) -> None:
-        """Forget everything (tests)."""
+        """Forget everything (tests), and what is built for it (``cleared_with``)."""
         with self.lock:
             self.items.clear()
             self.latest.clear()
             self.hits = self.misses = self.renders = self.stale = 0
+            self.render_seconds.clear()
+        for forget in self.cleared_with:
+            forget()
 
 
 cache = RenderCache()
@@ -235,6 +307,7 @@ def configure(app) -> None:
     """Share rendered responses through Redis when ``CACHE_REDIS_URL`` is set."""
     url = app.config.get("CACHE_REDIS_URL")
     cache.shared = SharedStore(url) if url else None
+    cache.slow_render = app.config.get("RENDER_SLOW_SECONDS")
 
 
 def send(

@@ -11,8 +11,10 @@ language, signed in or not.
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
-from flask import abort, current_app, request
+from flask import abort, copy_current_request_context, current_app, request
 from flask_babel import force_locale
 
 from judging.common.http import api_error, json_body
@@ -61,6 +63,19 @@ def _version(slug: str):
     return rows[0][0], versions_from_rows([r[1:] for r in rows])
 
 
+def _background(work) -> None:
+    """Run ``work`` in a thread of its own, in a copy of this request's context (the
+    language, ``url_for``), with its own database session, removed at the end."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            db.session.remove()
+
+    threading.Thread(target=copy_current_request_context(run), name="render", daemon=True).start()
+
+
 def _remember(route: Route) -> None:
     """Let the front door answer this address next time."""
     front = _front()
@@ -76,7 +91,7 @@ def _cached(route: Route, lang: str | None, make):
     contest_id, versions = found
     key = route.key(contest_id, versions, lang)
     item, stale = cache.get_or_build(
-        key, lambda: make(contest_id, versions), route.ident(contest_id, lang)
+        key, lambda: make(contest_id, versions), route.ident(contest_id, lang), _background
     )
     if item.status == 200:
         _remember(route)

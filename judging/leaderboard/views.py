@@ -4,7 +4,7 @@ and the big screen of the live final. No sign-in, served from the render cache
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup
 
 from judging.common.http import with_server_time
@@ -12,6 +12,13 @@ from judging.contests.models import Contest
 from judging.extensions import limiter
 from judging.leaderboard import queries
 from judging.leaderboard.cache import HTML, rendered
+from judging.leaderboard.pages import (
+    PageRequest,
+    board_page,
+    page_numbers,
+    positive_int,
+    whole_board,
+)
 from judging.leaderboard.serving import LIVE_CACHE, PUBLISHED_CACHE, cached_html
 
 bp = Blueprint("leaderboard", __name__)
@@ -40,14 +47,18 @@ def contest_page(slug: str):
     return cached_html("contest", slug, (), _contest_page, PUBLISHED_CACHE, scope="meta")
 
 
-def _standings_build(code: str, group_code: str, fragment: bool):
-    def build(contest, version, lang):
+def _standings_build(code: str, group_code: str, wanted: PageRequest, fragment: bool):
+    def build(contest, versions, lang):
         stage = queries.published_stage(contest, code)
         group = _group(contest, group_code)
         if stage is None or group is None:
             return None
-        board = queries.leaderboard(contest, stage, group, version)
-        table = render_template("leaderboard/_table.html", board=board)
+        board = board_page(whole_board(contest, stage, group, versions), wanted)
+        if board is None:
+            return None
+        table = render_template(
+            "leaderboard/_table.html", board=board, lang=lang, numbers=page_numbers
+        )
         if fragment:
             return table
         return render_template(
@@ -65,18 +76,33 @@ def _standings_build(code: str, group_code: str, fragment: bool):
     return build
 
 
+def _page_wanted() -> PageRequest:
+    """?page=N (from 1); anything else is a page that does not exist."""
+    page = positive_int(request.args.get("page"), 1)
+    if page is None:
+        abort(404)
+    return PageRequest(page)
+
+
 @bp.route("/results/<slug>/<code>/<group>")
 def standings(slug: str, code: str, group: str):
-    """The published standings of one group of one stage: shareable, readable on a phone."""
-    build = _standings_build(code, group, fragment=False)
-    return cached_html("standings", slug, (code, group), build, PUBLISHED_CACHE, scope="meta")
+    """The published standings of one group of one stage, a page of rows at a time
+    (?page=N): shareable, readable on a phone, and quick at any size of group."""
+    wanted = _page_wanted()
+    build = _standings_build(code, group, wanted, fragment=False)
+    return cached_html(
+        "standings", slug, (code, group, wanted.page), build, PUBLISHED_CACHE, scope="meta"
+    )
 
 
 @bp.route("/results/<slug>/<code>/<group>/table")
 def standings_table(slug: str, code: str, group: str):
-    """The standings table alone: what the page's script polls (ETag / 304)."""
-    build = _standings_build(code, group, fragment=True)
-    return cached_html("standings_table", slug, (code, group), build, LIVE_CACHE, scope="meta")
+    """The standings table of one page alone: what the page's script polls (ETag / 304)."""
+    wanted = _page_wanted()
+    build = _standings_build(code, group, wanted, fragment=True)
+    return cached_html(
+        "standings_table", slug, (code, group, wanted.page), build, LIVE_CACHE, scope="meta"
+    )
 
 
 def _screen_build(fragment: bool):

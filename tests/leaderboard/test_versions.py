@@ -198,3 +198,82 @@ def test_a_signed_in_browser_gets_the_marker_and_loses_it_at_sign_out(app, organ
     assert "signed_in=1" in response.headers.get("Set-Cookie", "")
     out = client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
     assert any("signed_in=;" in c for c in out.headers.getlist("Set-Cookie"))
+
+
+def _spawn(threads: list):
+    def background(work):
+        thread = threading.Thread(target=work)
+        threads.append(thread)
+        thread.start()
+
+    return background
+
+
+def test_a_slow_route_renders_its_new_version_in_the_background():
+    """Even the request that starts the render of a slow route's new version gets the
+    previous one at once (marked stale); the new one is there once the render ends."""
+    cache = RenderCache()
+    cache.slow_render = 0.05
+    route = ("standings", 1, "zh_CN", False, (1,))
+
+    def slow(body):
+        def build():
+            time.sleep(0.1)
+            return rendered(body, "text/html")
+
+        return build
+
+    threads: list[threading.Thread] = []
+    first, stale = cache.get_or_build(("v1",), slow("v1"), route, _spawn(threads))
+    assert first.body == b"v1" and not stale and not threads, "nothing older: in the request"
+    began = time.monotonic()
+    item, stale = cache.get_or_build(("v2",), slow("v2"), route, _spawn(threads))
+    assert item.body == b"v1" and stale and time.monotonic() - began < 0.05
+    again, stale = cache.get_or_build(("v2",), slow("v2"), route, _spawn(threads))
+    assert again.body == b"v1" and stale and len(threads) == 1, "one render of v2"
+    threads[0].join()
+    item, stale = cache.get_or_build(("v2",), slow("v2"), route, _spawn(threads))
+    assert item.body == b"v2" and not stale and cache.renders == 2
+
+
+def test_a_quick_route_renders_in_the_request():
+    cache = RenderCache()
+    cache.slow_render = 0.25
+    route = ("screen", 1, "zh_CN", False, ())
+    threads: list[threading.Thread] = []
+    cache.get_or_build(("v1",), lambda: rendered("v1", "text/html"), route, _spawn(threads))
+    item, stale = cache.get_or_build(
+        ("v2",), lambda: rendered("v2", "text/html"), route, _spawn(threads)
+    )
+    assert item.body == b"v2" and not stale and not threads
+
+
+def test_no_thread_to_be_had_renders_in_the_request():
+    cache = RenderCache()
+    cache.slow_render = 0.0
+    route = ("standings", 1, "zh_CN", False, ())
+
+    def refuse(_work):
+        raise RuntimeError("can't start new thread")
+
+    cache.get_or_build(("v1",), lambda: rendered("v1", "text/html"), route, refuse)
+    item, stale = cache.get_or_build(("v2",), lambda: rendered("v2", "text/html"), route, refuse)
+    assert item.body == b"v2" and not stale and not cache.building
+
+
+def test_a_failed_background_render_leaves_the_next_request_to_render(caplog):
+    cache = RenderCache()
+    cache.slow_render = 0.0
+    route = ("standings", 1, "zh_CN", False, ())
+    threads: list[threading.Thread] = []
+    cache.get_or_build(("v1",), lambda: rendered("v1", "text/html"), route, _spawn(threads))
+
+    def broken():
+        raise RuntimeError("database gone")
+
+    item, stale = cache.get_or_build(("v2",), broken, route, _spawn(threads))
+    assert item.body == b"v1" and stale
+    threads[0].join()
+    assert "background render failed" in caplog.text and not cache.building
+    item, stale = cache.get_or_build(("v2",), lambda: rendered("v2", "text/html"), route)
+    assert item.body == b"v2" and not stale

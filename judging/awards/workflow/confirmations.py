@@ -20,7 +20,7 @@ from judging.awards.queries import (
 from judging.awards.snapshots import content_hash
 from judging.awards.workflow.base import CONFIRM_KINDS, WorkflowError, clean_reason
 from judging.awards.workflow.readiness import Readiness, readiness
-from judging.common.db import id_chunks
+from judging.common.db import id_table
 from judging.common.enums import StageState
 from judging.contests.models import Stage
 from judging.entries.models import Participation
@@ -97,18 +97,21 @@ def advancement_changes(result: StageResult) -> AdvancementChanges | None:
         code_of = {s.id: s.code for s in later}
         seen: dict[int, dict] = defaultdict(lambda: {"stages": set(), "a": 0, "s": 0, "p": 0})
         beyond = [s.id for s in later if s.position > nxt.position]
-        for chunk in id_chunks(removed_ids):
+        with id_table(removed_ids) as listed:
             for model, key in ((Assignment, "a"), (ScoreSheet, "s")):
                 for entry_id, stage_id, n in db.session.execute(
                     sa.select(model.entry_id, model.stage_id, sa.func.count())
-                    .where(model.stage_id.in_(later_ids), model.entry_id.in_(chunk))
+                    .where(
+                        model.stage_id.in_(later_ids), model.entry_id.in_(sa.select(listed.c.id))
+                    )
                     .group_by(model.entry_id, model.stage_id)
                 ):
                     seen[entry_id]["stages"].add(code_of[stage_id])
                     seen[entry_id][key] += n
             for entry_id, stage_id in db.session.execute(
                 sa.select(Participation.entry_id, Participation.stage_id).where(
-                    Participation.stage_id.in_(beyond), Participation.entry_id.in_(chunk)
+                    Participation.stage_id.in_(beyond),
+                    Participation.entry_id.in_(sa.select(listed.c.id)),
                 )
             ):
                 seen[entry_id]["stages"].add(code_of[stage_id])
