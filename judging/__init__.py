@@ -85,6 +85,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from judging.auth import views as auth_views
     from judging.awards import views as award_views
     from judging.common import errors
+    from judging.contests import setup_views  # noqa: F401 (its routes)
     from judging.contests import views as contest_views
     from judging.exports import views as excel_views
     from judging.judges import views as judge_views
@@ -92,7 +93,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from judging.leaderboard import front
     from judging.leaderboard import views as leaderboard_views
     from judging.live import views as live_views
-    from judging.scoring import assignment_views
+    from judging.scoring import (
+        assignment_views,
+        rubric_views,  # noqa: F401 (its routes)
+    )
     from judging.scoring import views as scoring_views
 
     login_manager.login_view = "auth.sign_in"

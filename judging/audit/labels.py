@@ -10,10 +10,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from judging.common.enums import (
+    AggregationRule,
     ConflictSource,
     ConflictStatus,
     ContestStatus,
     SheetState,
+    StageKind,
     StageState,
 )
 from judging.live.models import LivePhase
@@ -46,6 +48,14 @@ ACTIONS = {
     "excel_import": _l("Imported from Excel"),
     "assignment_save": _l("Judge assignment saved"),
     "contest_settings": _l("Contest settings changed"),
+    "contest_create": _l("Contest created"),
+    "contest_edit": _l("Contest changed"),
+    "group_save": _l("Group saved"),
+    "field_save": _l("Field saved"),
+    "stage_save": _l("Stage saved"),
+    "tier_save": _l("Award tier saved"),
+    "special_save": _l("Special award saved"),
+    "rubric_save": _l("Rubric saved"),
 }
 
 #: Keys of ``old``/``new`` (at any depth), with their names.
@@ -108,6 +118,27 @@ FIELDS = {
     "load_max": _l("Most entries per judge"),
     "expertise_matches": _l("Expertise matches"),
     "public": _l("Public"),
+    # the setup pages
+    "slug": _l("Address (slug)"),
+    "name": _l("Called"),
+    "year": _l("Year"),
+    "organizers": _l("Organizers"),
+    "code": _l("Code"),
+    "position": _l("Order"),
+    "stage_kind": _l("Kind"),
+    "judges_per_entry": _l("Judges per entry"),
+    "rule": _l("Rule"),
+    "trim": _l("Dropped at each end"),
+    "min_sheets_to_trim": _l("Sheets needed to drop"),
+    "pitch_minutes": _l("Pitch (minutes)"),
+    "qa_minutes": _l("Q&A (minutes)"),
+    "advance_quota": _l("Entries advancing"),
+    "advance_threshold": _l("Advancement threshold (score)"),
+    "weight": _l("Weight in the combined score"),
+    "quotas": _l("Entries advancing per group"),
+    "quota": _l("How many"),
+    "prize": _l("Prize"),
+    "reopened": _l("Sheets reopened"),
 }
 
 #: Fields whose keys below them are data (criterion names, group codes), never translated.
@@ -131,6 +162,8 @@ VALUES = {
         "grid": _l("Arranged by hand"),
     },
     "phase": _titles(LivePhase),
+    "stage_kind": _titles(StageKind),
+    "rule": _titles(AggregationRule),
     "kind": {
         "contest": _l("Contest workbook"),
         "entries": _l("Entries"),

@@ -5,12 +5,25 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms import (
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, NumberRange, Optional
 
 from judging.common.forms import BaseForm
 from judging.common.numbers import plain
 from judging.scoring.rubric import CriterionSpec
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 class PointsField(StringField):
@@ -85,3 +98,23 @@ class ReopenForm(BaseForm):
 
 class AssignmentForm(BaseForm):
     """The organizer saves a stage's assignment grid (its cells are read as a list)."""
+
+
+class RubricRowForm(Form):
+    """One criterion of a rubric being edited (no CSRF: a part of ``RubricForm``)."""
+
+    id = HiddenField()
+    name = StringField(_l("Criterion"), [Optional(), Length(max=120)], filters=[_strip])
+    description = TextAreaField(_l("Description"), [Optional(), Length(max=2000)], filters=[_strip])
+    max_points = DecimalField(_l("Max"), [Optional(), NumberRange(0, 1000)])
+    step = DecimalField(_l("Step"), [Optional(), NumberRange(0, 1000)])
+    position = IntegerField(_l("Order"), [Optional(), NumberRange(1, 99)])
+
+
+class RubricForm(BaseForm):
+    """A stage's rubric for one group: its criteria and one new line; a reason when
+    score sheets exist (asked on the confirmation page)."""
+
+    criteria = FieldList(FormField(RubricRowForm), min_entries=0)
+    reason = TextAreaField(_l("Reason"), [Optional(), Length(max=500)], filters=[_strip])
+    confirmed = HiddenField()
