@@ -46,6 +46,8 @@ ACTIONS = {
     "excel_import": _l("Imported from Excel"),
     "assignment_save": _l("Judge assignment saved"),
     "contest_settings": _l("Contest settings changed"),
+    "running_order_save": _l("Running order set by hand"),
+    "running_order_draw": _l("Running order drawn by lot"),
 }
 
 #: Keys of ``old``/``new`` (at any depth), with their names.
@@ -108,10 +110,13 @@ FIELDS = {
     "load_max": _l("Most entries per judge"),
     "expertise_matches": _l("Expertise matches"),
     "public": _l("Public"),
+    # the running order of a roadshow stage
+    "order": _l("Running order"),
+    "seed": _l("Draw seed"),
 }
 
 #: Fields whose keys below them are data (criterion names, group codes), never translated.
-DATA_KEYS = frozenset({"points", "cut_ties"})
+DATA_KEYS = frozenset({"points", "cut_ties", "order"})
 
 #: Fields whose values are points, shown the way people write them (27.50 → 27.5).
 POINT_FIELDS = frozenset({"points", "score", "totals", "total"})
