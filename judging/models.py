@@ -16,7 +16,7 @@ from judging.contests.models import (
 )
 from judging.entries.models import Entry, Participation
 from judging.judges.models import Assignment, Conflict, Judge, judge_fields
-from judging.live.models import LiveState, Reveal
+from judging.live.models import LiveState, Reveal, RunningPosition
 from judging.scoring.models import Score, ScoreSheet
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "Publication",
     "ResultSnapshot",
     "Reveal",
+    "RunningPosition",
     "Score",
     "ScoreSheet",
     "SpecialAward",

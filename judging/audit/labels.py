@@ -56,6 +56,8 @@ ACTIONS = {
     "tier_save": _l("Award tier saved"),
     "special_save": _l("Special award saved"),
     "rubric_save": _l("Rubric saved"),
+    "running_order_save": _l("Running order set by hand"),
+    "running_order_draw": _l("Running order drawn by lot"),
 }
 
 #: Keys of ``old``/``new`` (at any depth), with their names.
@@ -139,10 +141,13 @@ FIELDS = {
     "quota": _l("How many"),
     "prize": _l("Prize"),
     "reopened": _l("Sheets reopened"),
+    # the running order of a roadshow stage
+    "order": _l("Running order"),
+    "seed": _l("Draw seed"),
 }
 
 #: Fields whose keys below them are data (criterion names, group codes), never translated.
-DATA_KEYS = frozenset({"points", "cut_ties"})
+DATA_KEYS = frozenset({"points", "cut_ties", "order"})
 
 #: Fields whose values are points, shown the way people write them (27.50 → 27.5).
 POINT_FIELDS = frozenset({"points", "score", "totals", "total"})

@@ -499,6 +499,12 @@ def live(contest: Contest) -> dict | None:
             "judges": {"assigned": assigned, "submitted": done},
             "reveal": reveal_dict(reveal) if reveal is not None else None,
         }
+    order = list(entries.values())  # the running order (``stage_entries``)
+    if current is not None:
+        following = order[order.index(current) + 1 :]
+        up_next = following[0] if following else None
+    else:  # before the first entry only: between entries the organizer picks who is next
+        up_next = order[0] if order and not found and state is None else None
     if current is not None:
         focus = groups[current.group_id]
     elif found:
@@ -512,6 +518,7 @@ def live(contest: Contest) -> dict | None:
         "contest": _contest_dict(contest),
         "stage": {**stage_dict(stage), "id": stage.id},
         "on_stage": on_stage,
+        "up_next": _entry_dict(up_next, groups) if up_next is not None else None,
         "focus_group": _group_dict(focus) if focus is not None else None,
         "standings": revealed_standings(stage, entries, found),
         "revealed": len(found),

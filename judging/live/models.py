@@ -1,4 +1,5 @@
-"""LiveState and Reveal: the live final's room state and the scores revealed on the big screen."""
+"""LiveState, Reveal and RunningPosition: the live final's room state, the scores revealed on
+the big screen, and the running order of a roadshow stage."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from judging.common.models import POINTS, UTCDateTime, enum_type, utcnow
 from judging.extensions import db
 
 if TYPE_CHECKING:
-    from judging.contests.models import Stage
+    from judging.contests.models import Group, Stage
     from judging.entries.models import Entry
 
 
@@ -104,3 +105,34 @@ class Reveal(db.Model):
 
     def __repr__(self) -> str:
         return f"<Reveal stage={self.stage_id} entry={self.entry_id} {self.score}>"
+
+
+class RunningPosition(db.Model):
+    """An entry's place in the running order of a roadshow stage, within its group (1, 2, …).
+
+    A stage with no rows runs in code order; entries without a row (or whose group changed
+    since) come after the ordered ones, by code. ``seed`` is the draw's (抽签) when the
+    order was drawn by lot, or null when the organizer set it by hand; every row of a group
+    is written together, so they share it.
+    """
+
+    __tablename__ = "running_positions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(sa.ForeignKey("stages.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("groups.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entries.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    seed: Mapped[str | None] = mapped_column(sa.String(64))
+
+    entry: Mapped[Entry] = relationship()
+    group: Mapped[Group] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("stage_id", "entry_id"),
+        sa.UniqueConstraint("stage_id", "group_id", "position"),
+        sa.CheckConstraint("position >= 1", name="position_positive"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<RunningPosition stage={self.stage_id} entry={self.entry_id} {self.position}>"

@@ -3,7 +3,7 @@ submitted (counts from ``needed_sheets``), the revealed scores."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -12,7 +12,7 @@ from judging.contests.models import Contest, Group, Stage
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Judge
-from judging.live.models import LiveState, Reveal
+from judging.live.models import LiveState, Reveal, RunningPosition
 from judging.standings.participation import taking_part
 from judging.standings.progress import needed_sheets
 
@@ -31,19 +31,76 @@ def live_stage(contest: Contest) -> Stage | None:
 
 
 def stage_entries(stage: Stage) -> list[Entry]:
-    """The competing entries taking part in a stage, by group and code (the running order)."""
+    """The competing entries taking part in a stage, in its running order: group by group,
+    each group in the order the organizer saved or drew (``RunningPosition``); entries
+    without a place there (none saved yet, or they joined since) follow by code."""
     part = taking_part(stage.contest_id)
+    placed = sa.and_(
+        RunningPosition.stage_id == stage.id,
+        RunningPosition.entry_id == Entry.id,
+        RunningPosition.group_id == Entry.group_id,  # a place in its old group is no place
+    )
     return list(
         db.session.scalars(
             sa.select(Entry)
             .join(Group, Group.id == Entry.group_id)
+            .outerjoin(RunningPosition, placed)
             .where(
                 Entry.id.in_(sa.select(part.c.entry_id).where(part.c.stage_id == stage.id)),
                 Entry.status == EntryStatus.REGISTERED,
             )
-            .order_by(Group.position, Group.id, Entry.code)
+            .order_by(
+                Group.position,
+                Group.id,
+                RunningPosition.position.is_(None),
+                RunningPosition.position,
+                Entry.code,
+            )
         )
     )
+
+
+@dataclass
+class GroupOrder:
+    """One group's running order in a stage: its entries in order (numbered from 1 on the
+    pages), the seed when the order was drawn by lot, whether it was saved at all, and
+    the entries that have no place in it (they joined the stage after it was saved)."""
+
+    group: Group
+    entries: list[Entry] = field(default_factory=list)
+    seed: str | None = None
+    is_saved: bool = False
+    unplaced: list[Entry] = field(default_factory=list)
+
+
+def running_order(stage: Stage) -> list[GroupOrder]:
+    """The stage's running order per group (groups with no entry in the stage left out)."""
+    rows = db.session.scalars(
+        sa.select(RunningPosition).where(RunningPosition.stage_id == stage.id)
+    ).all()
+    places = {(r.entry_id, r.group_id): r for r in rows}
+    orders: dict[int, GroupOrder] = {}
+    for entry in stage_entries(stage):
+        order = orders.get(entry.group_id)
+        if order is None:
+            order = orders[entry.group_id] = GroupOrder(entry.group)
+        order.entries.append(entry)
+        if (entry.id, entry.group_id) not in places:
+            order.unplaced.append(entry)
+    for order in orders.values():
+        saved = [r for r in rows if r.group_id == order.group.id]
+        order.is_saved = bool(saved)
+        seeds = {r.seed for r in saved}
+        order.seed = seeds.pop() if len(seeds) == 1 and not order.unplaced else None
+    return list(orders.values())
+
+
+def show_started(stage: Stage) -> bool:
+    """Whether the live control has been used on the stage (an entry put on stage, a timer,
+    a score revealed): from then on the room has seen the running order."""
+    used = sa.exists().where(LiveState.stage_id == stage.id)
+    revealed = sa.exists().where(Reveal.stage_id == stage.id)
+    return bool(db.session.scalar(sa.select(sa.or_(used, revealed))))
 
 
 def live_state(stage: Stage) -> LiveState | None:

@@ -1,6 +1,7 @@
 """The live final's signed-in pages: the organizer's control (on stage, timers, who has
-submitted, reveal, next) and, for the judges' pages, the banner of the entry on stage.
-Ordinary, uncached pages; the public big screen is the leaderboard's."""
+submitted, reveal, next), the running order of a roadshow stage (by hand, drawn by lot,
+printed) and, for the judges' pages, the banner of the entry on stage. Ordinary, uncached
+pages; the public big screen is the leaderboard's."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from judging.common.decorators import organizer_required
+from judging.common.enums import StageKind, StageState
 from judging.common.http import JSON, api_error, json_body, matches, with_server_time
+from judging.common.models import utcnow
 from judging.contests.models import Contest
 from judging.contests.queries import contest_or_404
 from judging.contests.versions import data_version
@@ -23,7 +26,7 @@ from judging.judges.models import Assignment, Judge
 from judging.judges.queries import on_panel
 from judging.live import queries as live_queries
 from judging.live import services
-from judging.live.forms import LiveForm
+from judging.live.forms import DrawForm, LiveForm, order_form
 from judging.live.models import LivePhase
 from judging.standings.groups import group_standings
 
@@ -201,6 +204,132 @@ def reveal(slug: str, code: str):
         return _("Revealed: %(code)s scores %(score)s.", code=entry.code, score=shown.score)
 
     return _act(slug, code, action)
+
+
+# ------------------------------------------------------------------ the running order
+
+
+def _roadshow_stage(slug: str, code: str):
+    contest = contest_or_404(slug)
+    stage = contest.stage(code)
+    if stage is None or stage.kind != StageKind.ROADSHOW:
+        abort(404)
+    return contest, stage
+
+
+def _draw_form(orders, *, posted: bool = False) -> DrawForm:
+    form = DrawForm() if posted else DrawForm(formdata=None)
+    form.group.choices = [("", _("Every group")), *((o.group.code, o.group.name) for o in orders)]
+    return form
+
+
+def _field_problems(form) -> list[str]:
+    """Every error of a form as "field: error", so the page's summary names each field."""
+    problems = []
+    for field in form:
+        for error in field.errors:
+            problems.append(_("%(field)s: %(error)s", field=field.label.text, error=error))
+    return problems
+
+
+def _order_page(contest, stage, orders, *, form=None, draw=None, problems=(), status=200):
+    """The running-order page (``status`` 400/409 with the refused form's errors)."""
+    return (
+        render_template(
+            "live/order.html",
+            contest=contest,
+            stage=stage,
+            orders=orders,
+            form=form or order_form(orders),
+            draw=draw or _draw_form(orders),
+            problems=problems,
+            started=live_queries.show_started(stage),
+            changeable=stage.state != StageState.PUBLISHED,
+            is_live=live_queries.is_live(stage),
+        ),
+        status,
+    )
+
+
+def _refused(contest, stage, orders, err, *, target, form, draw=None):
+    """Answer a refused change: the page again, the message beside the field of ``target``
+    (the form posted) it concerns."""
+    field = target[err.field] if err.field and err.field in target else None
+    if field is not None:
+        field.errors = [*field.errors, str(err)]
+    problems = [str(err)] if field is None else _field_problems(target)
+    return _order_page(
+        contest, stage, orders, form=form, draw=draw, problems=problems, status=err.status
+    )
+
+
+@bp.route("/contests/<slug>/stages/<code>/order", methods=["GET", "POST"])
+@organizer_required
+def running_order(slug: str, code: str):
+    """GET: the running order of a roadshow stage per group, numbered, with the draw;
+    POST: save the numbers typed (or filled by dragging), each group 1..n once."""
+    contest, stage = _roadshow_stage(slug, code)
+    orders = live_queries.running_order(stage)
+    if request.method == "GET":
+        return _order_page(contest, stage, orders)
+    form = order_form(orders, posted=True)
+    if not form.validate_on_submit():
+        return _order_page(
+            contest, stage, orders, form=form, problems=_field_problems(form), status=400
+        )
+    try:
+        written = services.save_order(
+            stage=stage, orders=form.orders(), reason=form.reason.data or ""
+        )
+    except services.OrderError as err:
+        return _refused(contest, stage, orders, err, target=form, form=form)
+    if written:
+        names = "、".join(o.group.name for o in written)
+        flash(_("Running order saved: %(groups)s.", groups=names), "success")
+    else:
+        flash(_("The running order is unchanged."), "info")
+    return redirect(url_for("live.running_order", slug=slug, code=code))
+
+
+@bp.route("/contests/<slug>/stages/<code>/order/draw", methods=["POST"])
+@organizer_required
+def running_order_draw(slug: str, code: str):
+    """Draw the running order by lot (抽签) with the seed typed or a random one."""
+    contest, stage = _roadshow_stage(slug, code)
+    orders = live_queries.running_order(stage)
+    draw = _draw_form(orders, posted=True)
+    form = order_form(orders)
+    if not draw.validate_on_submit():
+        return _order_page(
+            contest, stage, orders, form=form, draw=draw, problems=_field_problems(draw), status=400
+        )
+    group = contest.group(draw.group.data) if draw.group.data else None
+    try:
+        seed, written = services.draw_running_order(
+            stage=stage, seed=draw.seed.data or "", group=group, reason=draw.reason.data or ""
+        )
+    except services.OrderError as err:
+        return _refused(contest, stage, orders, err, target=draw, form=form, draw=draw)
+    names = "、".join(o.group.name for o in written)
+    if written:
+        flash(_("Drawn by lot with seed %(seed)s: %(groups)s.", seed=seed, groups=names), "success")
+    else:
+        flash(_("Seed %(seed)s draws the order already saved.", seed=seed), "info")
+    return redirect(url_for("live.running_order", slug=slug, code=code))
+
+
+@bp.route("/contests/<slug>/stages/<code>/order/print")
+@organizer_required
+def running_order_print(slug: str, code: str):
+    """The running order on paper: per group, number, code, title, organization, minutes."""
+    contest, stage = _roadshow_stage(slug, code)
+    return render_template(
+        "live/order_print.html",
+        contest=contest,
+        stage=stage,
+        orders=live_queries.running_order(stage),
+        printed_at=utcnow(),
+    )
 
 
 @bp.app_template_global()
