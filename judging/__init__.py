@@ -98,6 +98,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
         rubric_views,  # noqa: F401 (its routes)
     )
     from judging.scoring import views as scoring_views
+    from judging.standings import views as standings_views
 
     login_manager.login_view = "auth.sign_in"
     login_manager.user_loader(auth_views.load_user)
@@ -109,6 +110,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(judge_views.bp)
     app.register_blueprint(scoring_views.bp)
     app.register_blueprint(assignment_views.bp)
+    app.register_blueprint(standings_views.bp)
     app.register_blueprint(award_views.bp)
     app.register_blueprint(excel_views.bp)
     app.register_blueprint(leaderboard_views.bp)

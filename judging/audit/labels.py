@@ -175,7 +175,11 @@ VALUES = {
         "judges": _l("Judges"),
         "scores": _l("Scores"),
     },
-    "export": {"contest": _l("Contest workbook"), "stage": _l("Stage workbook")},
+    "export": {
+        "contest": _l("Contest workbook"),
+        "stage": _l("Stage workbook"),
+        "progress": _l("Stage progress"),
+    },
 }
 
 

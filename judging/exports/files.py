@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from judging.awards.prizes import prize_rows, prize_totals
 from judging.awards.queries import AwardsResult, awards_result, stage_result
@@ -15,9 +16,11 @@ from judging.common.audit import AuditEvent
 from judging.contests.models import Contest, Stage
 from judging.contests.versions import data_version
 from judging.exports import formats, records, reports, templates
+from judging.exports.reports import local_time
 from judging.exports.workbook import Sheet, build_workbook
 from judging.extensions import db
 from judging.leaderboard.queries import leaderboard
+from judging.standings.stage_progress import stage_progress
 
 
 def filename(contest: Contest, *parts: str) -> str:
@@ -111,3 +114,60 @@ def template_workbook(
         kind, lang=lang, stage_names=names, stage_code=stage.code if stage else ""
     )
     return build_workbook(sheets, title=contest.name if contest else "")
+
+
+def progress_workbook(stage: Stage, *, tz: str, exported_by: str = "") -> bytes:
+    """How far a stage has got: per judge, per entry, and every sheet still missing (the
+    organizer's progress page as a workbook)."""
+    progress = stage_progress(stage)
+    state = {None: _("not started")}
+    sheets = [
+        Sheet(
+            _("Judges"),
+            [
+                _("Judge"),
+                _("Assigned"),
+                _("Drafts"),
+                _("Submitted"),
+                _("Missing"),
+                _("Last activity"),
+            ],
+            [
+                (
+                    j.name,
+                    j.assigned,
+                    j.drafts,
+                    j.submitted,
+                    j.missing,
+                    local_time(j.last_activity, tz),
+                )
+                for j in progress.judges
+            ],
+            title_lines=[f"{stage.contest.name} · {stage.name}"],
+        ),
+        Sheet(
+            _("Entries"),
+            [
+                _("Code"),
+                _("Title"),
+                _("Group"),
+                _("Needed"),
+                _("Drafts"),
+                _("Submitted"),
+                _("Missing"),
+            ],
+            [
+                (e.code, e.title, e.group, e.needed, e.drafts, e.submitted, e.missing)
+                for e in progress.entries
+            ],
+        ),
+        Sheet(
+            _("Missing sheets"),
+            [_("Judge"), _("Entry"), _("State")],
+            [
+                (m.judge, m.entry, str(m.state.title) if m.state else state[None])
+                for m in progress.missing
+            ],
+        ),
+    ]
+    return build_workbook(sheets, title=f"{stage.contest.name} · {stage.name}", creator=exported_by)

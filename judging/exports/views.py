@@ -241,6 +241,22 @@ def export_stage(slug: str, code: str):
     )
 
 
+@bp.route("/contests/<slug>/stages/<code>/progress.xlsx")
+@organizer_required
+def stage_progress(slug: str, code: str):
+    """A stage's progress (the progress page) as a workbook."""
+    contest = contest_or_404(slug)
+    stage = _stage_or_404(contest, code)
+    tz = _tz()
+    return _organizer_download(
+        contest,
+        ("progress", contest.id, stage.id),
+        lambda by: files.progress_workbook(stage, tz=tz, exported_by=by),
+        files.filename(contest, stage.code, "progress"),
+        {"export": "progress", "stage": code},
+    )
+
+
 @bp.route("/results/<slug>/<code>.xlsx")
 def public_stage(slug: str, code: str):
     """A published stage's standings, for anyone (no contact data): built once per version
