@@ -15,6 +15,7 @@ strings with two places ("85.13"), so no float ever rounds a score.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from judging.awards.models import Award, Publication, ResultSnapshot
 from judging.awards.prizes import PrizeRow, prize_totals
 from judging.awards.workflow import current_publication
+from judging.common.db import plain_rows
 from judging.common.enums import StageState
 from judging.contests.models import AwardTier, Contest, Group, SpecialAward, Stage
 from judging.entries.models import Entry
@@ -244,45 +246,51 @@ def corrections(stage: Stage, group: Group | None = None) -> list[dict]:
     return notices
 
 
-def leaderboard(contest: Contest, stage: Stage, group: Group, version) -> dict:
-    """A published stage's standings of one group as published: the confirmed snapshot
-    the organizer published (frozen: later changes show only once republished, with a
-    correction notice), the entries' public facts, and award and advancement badges."""
-    publication = current_publication(stage)
-    snapshot = publication.snapshot if publication is not None else None
-    frozen = _frozen_rows(snapshot.payload, group) if snapshot is not None else None
-    rows_in = frozen if frozen is not None else _live_rows(stage, group, version)
-    facts = {
-        entry_id: (code, title, organization, bool(student))
-        for entry_id, code, title, organization, student in db.session.execute(
-            sa.select(
-                Entry.id, Entry.code, Entry.title, Entry.organization, Entry.is_student_team
-            ).where(Entry.contest_id == contest.id, Entry.group_id == group.id)
-        )
-    }
-    tiers = _tier_awards(stage, group)
-    specials = _special_awards(stage, group)
-    nxt = stage.next_stage
-    shared = defaultdict(int)
-    for row in rows_in:
-        if row["rank"] is not None:
-            shared[row["rank"]] += 1
-    rows = []
-    for row in rows_in:
+class BoardRows(Sequence):
+    """A group's published rows, each made into its public dict when it is read: a page
+    of 100 out of 100,000 builds 100 dicts. Equal to the list of those dicts."""
+
+    def __init__(self, rows_in, facts, tiers, specials):
+        self._rows = [row for row in rows_in if row["entry"] in facts]
+        self._facts, self._tiers, self._specials = facts, tiers, specials
+        self._shared: dict[int, int] = defaultdict(int)
+        for row in rows_in:
+            if row["rank"] is not None:
+                self._shared[row["rank"]] += 1
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @property
+    def weighted(self) -> bool:
+        """Whether the rows carry weighted stage parts (a combined score)."""
+        return any(row.get("parts") for row in self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._item(row) for row in self._rows[index]]
+        return self._item(self._rows[index])
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"<BoardRows {len(self)}>"
+
+    def _item(self, row: dict) -> dict:
         entry_id = row["entry"]
-        if entry_id not in facts:
-            continue
-        code, title, organization, student = facts[entry_id]
-        awards = sorted(tiers.get(entry_id, []), key=lambda a: a["position"])
+        code, title, organization, student = self._facts[entry_id]
+        tier_awards = self._tiers.get(entry_id)
+        awards = sorted(tier_awards, key=lambda a: a["position"]) if tier_awards else []
         item = {
             "rank": row["rank"],
-            "shared_rank": row["rank"] is not None and shared[row["rank"]] > 1,
+            "shared_rank": row["rank"] is not None and self._shared[row["rank"]] > 1,
             "code": code,
             "title": title,
             "organization": organization,
             "is_student_team": student,
             "score": row["score"],
-            "awards": awards + specials.get(entry_id, []),
+            "awards": awards + self._specials.get(entry_id, []),
             "advanced": row["advanced"],
         }
         if row.get("parts"):
@@ -290,14 +298,35 @@ def leaderboard(contest: Contest, stage: Stage, group: Group, version) -> dict:
                 {**part, "percent": format(Decimal(part["weight"]).scaleb(2).normalize(), "f")}
                 for part in row["parts"]
             ]
-        rows.append(item)
+        return item
+
+
+def leaderboard(contest: Contest, stage: Stage, group: Group, version) -> dict:
+    """A published stage's standings of one group as published: the confirmed snapshot
+    the organizer published (frozen: later changes show only once republished, with a
+    correction notice), the entries' public facts, and award and advancement badges.
+    ``rows`` is a ``BoardRows`` (each row's dict made when read)."""
+    publication = current_publication(stage)
+    snapshot = publication.snapshot if publication is not None else None
+    frozen = _frozen_rows(snapshot.payload, group) if snapshot is not None else None
+    rows_in = frozen if frozen is not None else _live_rows(stage, group, version)
+    facts = {
+        entry_id: (code, title, organization, bool(student))
+        for entry_id, code, title, organization, student in plain_rows(
+            sa.select(
+                Entry.id, Entry.code, Entry.title, Entry.organization, Entry.is_student_team
+            ).where(Entry.contest_id == contest.id, Entry.group_id == group.id)
+        )
+    }
+    rows = BoardRows(rows_in, facts, _tier_awards(stage, group), _special_awards(stage, group))
+    nxt = stage.next_stage
     return {
         "contest": _contest_dict(contest),
         "stage": stage_dict(stage),
         "group": _group_dict(group),
         "next_stage": {"code": nxt.code, "name": nxt.name} if nxt is not None else None,
         "published_at": iso(publication.published_at) if publication is not None else None,
-        "weighted": any("parts" in r for r in rows),
+        "weighted": rows.weighted,
         "stage_names": {s.code: s.name for s in contest.stages},
         "corrections": corrections(stage, group),
         "rows": rows,
