@@ -82,6 +82,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.add_template_filter(clock_date, "clock_date")
 
     from judging.audit import views as audit_views
+    from judging.auth import organizer_views
     from judging.auth import views as auth_views
     from judging.awards import views as award_views
     from judging.common import errors
@@ -100,6 +101,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     login_manager.unauthorized_handler(auth_views.unauthorized)
 
     app.register_blueprint(auth_views.bp)
+    app.register_blueprint(organizer_views.bp)
     app.register_blueprint(contest_views.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(judge_views.bp)

@@ -46,6 +46,11 @@ ACTIONS = {
     "excel_import": _l("Imported from Excel"),
     "assignment_save": _l("Judge assignment saved"),
     "contest_settings": _l("Contest settings changed"),
+    "password_change": _l("Password changed by its user"),
+    "organizer_invite": _l("Organizer invited"),
+    "organizer_link": _l("Organizer invitation link issued again"),
+    "account_deactivate": _l("Account deactivated"),
+    "account_reactivate": _l("Account reactivated"),
 }
 
 #: Keys of ``old``/``new`` (at any depth), with their names.
@@ -108,6 +113,12 @@ FIELDS = {
     "load_max": _l("Most entries per judge"),
     "expertise_matches": _l("Expertise matches"),
     "public": _l("Public"),
+    # people: accounts, judges and entries one by one
+    "username": _l("Username"),
+    "name": _l("Name"),
+    "by_link": _l("Invited by a one-time link"),
+    "active": _l("Active"),
+    "ended": _l("Sign-in links ended"),
 }
 
 #: Fields whose keys below them are data (criterion names, group codes), never translated.
