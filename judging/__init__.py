@@ -87,6 +87,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from judging.awards import views as award_views
     from judging.common import errors
     from judging.contests import views as contest_views
+    from judging.entries import views as entry_views
     from judging.exports import views as excel_views
     from judging.judges import views as judge_views
     from judging.leaderboard import api as leaderboard_api  # noqa: F401 (its routes)
@@ -104,6 +105,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(organizer_views.bp)
     app.register_blueprint(contest_views.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(entry_views.bp)
     app.register_blueprint(judge_views.bp)
     app.register_blueprint(scoring_views.bp)
     app.register_blueprint(assignment_views.bp)

@@ -13,6 +13,7 @@ from judging.common.enums import (
     ConflictSource,
     ConflictStatus,
     ContestStatus,
+    EntryStatus,
     SheetState,
     StageState,
 )
@@ -51,6 +52,11 @@ ACTIONS = {
     "organizer_link": _l("Organizer invitation link issued again"),
     "account_deactivate": _l("Account deactivated"),
     "account_reactivate": _l("Account reactivated"),
+    "entry_add": _l("Entry added"),
+    "entry_edit": _l("Entry edited"),
+    "entry_withdraw": _l("Entry withdrawn from the contest"),
+    "entry_disqualify": _l("Entry disqualified"),
+    "entry_reinstate": _l("Entry reinstated"),
 }
 
 #: Keys of ``old``/``new`` (at any depth), with their names.
@@ -119,6 +125,15 @@ FIELDS = {
     "by_link": _l("Invited by a one-time link"),
     "active": _l("Active"),
     "ended": _l("Sign-in links ended"),
+    "code": _l("Code"),
+    "title": _l("Title"),
+    "field": _l("Field"),
+    "organization": _l("Organization"),
+    "leader": _l("Leader"),
+    "is_student_team": _l("Student team"),
+    "phone": _l("Phone"),
+    "email": _l("Email"),
+    "summary": _l("Summary"),
 }
 
 #: Fields whose keys below them are data (criterion names, group codes), never translated.
@@ -135,7 +150,10 @@ def _titles(*enums) -> dict:
 #: Values shown by their title, per field.
 VALUES = {
     "state": _titles(SheetState, StageState),
-    "status": {**_titles(ConflictStatus, ContestStatus), "auto": _l("Follows the stages")},
+    "status": {
+        **_titles(ConflictStatus, ContestStatus, EntryStatus),
+        "auto": _l("Follows the stages"),
+    },
     "source": {
         **_titles(ConflictSource),
         "solver": _l("The solver's proposal"),
