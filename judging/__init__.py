@@ -89,6 +89,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from judging.contests import views as contest_views
     from judging.entries import views as entry_views
     from judging.exports import views as excel_views
+    from judging.judges import jury_views
     from judging.judges import views as judge_views
     from judging.leaderboard import api as leaderboard_api  # noqa: F401 (its routes)
     from judging.leaderboard import front
@@ -107,6 +108,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(entry_views.bp)
     app.register_blueprint(judge_views.bp)
+    app.register_blueprint(jury_views.bp)
     app.register_blueprint(scoring_views.bp)
     app.register_blueprint(assignment_views.bp)
     app.register_blueprint(award_views.bp)

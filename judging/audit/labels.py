@@ -57,6 +57,10 @@ ACTIONS = {
     "entry_withdraw": _l("Entry withdrawn from the contest"),
     "entry_disqualify": _l("Entry disqualified"),
     "entry_reinstate": _l("Entry reinstated"),
+    "judge_add": _l("Judge added"),
+    "judge_edit": _l("Judge edited"),
+    "judge_password_set": _l("Temporary password set for a judge"),
+    "judge_link_reissue": _l("Judge card link reissued"),
 }
 
 #: Keys of ``old``/``new`` (at any depth), with their names.
@@ -134,6 +138,8 @@ FIELDS = {
     "phone": _l("Phone"),
     "email": _l("Email"),
     "summary": _l("Summary"),
+    "job_title": _l("Job title"),
+    "expertise": _l("Expertise"),
 }
 
 #: Fields whose keys below them are data (criterion names, group codes), never translated.

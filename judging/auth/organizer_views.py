@@ -92,7 +92,7 @@ def invite():
 
 
 def _organizer_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id) if user_id < 2**31 else None
     if user is None or user.role != Role.ORGANIZER:
         abort(404)
     return user

@@ -47,8 +47,14 @@ def create_user(*, username: str, password: str | None, role: Role, display_name
         display_name=display_name or username,
         password_hash=hash_password(password) if password is not None else None,
     )
-    db.session.add(user)
-    db.session.flush()
+    try:  # two requests creating the same username: the unique constraint decides
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except sa.exc.IntegrityError as err:
+        raise AccountError(
+            f"user {username!r} already exists", code="username_taken", field="username"
+        ) from err
     return user
 
 

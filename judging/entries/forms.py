@@ -102,13 +102,11 @@ ENTRY_ERRORS = {
 
 def report_entry_error(form, err: EntryError) -> None:
     """Put a refused entry change on its form field (or the form when it has none)."""
-    message = (
-        str(ENTRY_ERRORS.get(err.code, err.code)) % err.params
-        if err.params
-        else str(ENTRY_ERRORS.get(err.code, err.code))
-    )
+    message = str(ENTRY_ERRORS.get(err.code, err.code))
+    if err.params:
+        message = message % err.params
     field = form._fields.get(err.field)
     if field is None:
         form.form_errors.append(message)
-        return
-    field.errors = [*field.errors, message]
+    else:
+        field.errors = [*field.errors, message]
