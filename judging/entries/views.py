@@ -23,6 +23,13 @@ from judging.standings.participation import taking_part
 bp = Blueprint("entries", __name__, url_prefix="/contests/<slug>/entries")
 
 
+@bp.url_value_preprocessor
+def _no_nul_in_slug(endpoint, values):
+    """A NUL cannot be in a slug (PostgreSQL refuses it in any text): no such contest."""
+    if "\x00" in (values or {}).get("slug", ""):
+        abort(404)
+
+
 def _entry_of(contest: Contest, entry_id: int) -> Entry:
     entry = db.session.get(Entry, entry_id) if entry_id < 2**31 else None
     if entry is None or entry.contest_id != contest.id:

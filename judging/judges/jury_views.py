@@ -32,6 +32,13 @@ from judging.judges.services import (
 bp = Blueprint("jury", __name__, url_prefix="/contests/<slug>/judges")
 
 
+@bp.url_value_preprocessor
+def _no_nul_in_slug(endpoint, values):
+    """A NUL cannot be in a slug (PostgreSQL refuses it in any text): no such contest."""
+    if "\x00" in (values or {}).get("slug", ""):
+        abort(404)
+
+
 def _judge_of(contest: Contest, judge_id: int) -> Judge:
     judge = db.session.get(Judge, judge_id) if judge_id < 2**31 else None
     if judge is None or judge.contest_id != contest.id:

@@ -353,3 +353,13 @@ def test_an_entry_in_a_published_stage_keeps_its_status_and_code(organizer_clien
     )
     assert response.status_code == 400 and _errors(response)[0].startswith("Code:")
     assert database_state() == before
+
+
+def test_a_nul_in_the_slug_is_no_contest(organizer_client, scored):
+    entry = scored["entries"]["A-001"]
+    for url in (
+        "/contests/c1%00/entries",
+        f"/contests/c1%00/entries/{entry.id}/edit",
+        "/contests/c1%00/judges/new",
+    ):
+        assert organizer_client.get(url).status_code == 404, url
