@@ -141,7 +141,7 @@ def set_entry_status(*, entry: Entry, status: EntryStatus, reason: str) -> None:
         raise EntryError("same_status", field="status")
     if not reason and status != EntryStatus.WITHDRAWN:
         raise EntryError("reason_required", field="reason")
-    old = {"status": entry.status.value, "reason": entry.status_reason}
+    old = {"status": entry.status.value}
     entry.status = status
     entry.status_reason = reason
     db.session.flush()
@@ -151,7 +151,7 @@ def set_entry_status(*, entry: Entry, status: EntryStatus, reason: str) -> None:
         entry_id=entry.id,
         obj=entry,
         old=old,
-        new={"status": status.value, "code": entry.code},
+        new={"status": status.value},
         reason=reason,
     )
     bump_data_version(entry.contest_id)
