@@ -15,6 +15,7 @@ from judging.common.enums import EntryStatus, StageState
 from judging.contests.models import Contest
 from judging.entries.models import Entry
 from judging.extensions import db
+from judging.judges.models import Judge
 from judging.standings.groups import group_standings
 from tests.conftest import (
     create_contest,
@@ -363,3 +364,19 @@ def test_a_nul_in_the_slug_is_no_contest(organizer_client, scored):
         "/contests/c1%00/judges/new",
     ):
         assert organizer_client.get(url).status_code == 404, url
+
+
+def test_a_judge_no_longer_sees_a_withdrawn_entry_in_their_list(app, organizer_client, scored):
+    from tests.conftest import create_assignment, sign_in_as
+
+    stage, judge = scored["stage"], db.session.scalars(sa.select(Judge)).first()
+    stage.state = StageState.OPEN
+    for entry in scored["entries"].values():
+        create_assignment(stage, judge, entry)
+    db.session.commit()
+    client = app.test_client()
+    sign_in_as(client, judge.user)
+    assert "A-001" in client.get("/judge/").get_data(as_text=True)
+    _status(organizer_client, scored["entries"]["A-001"], "withdrawn")
+    html = client.get("/judge/").get_data(as_text=True)
+    assert "A-001" not in html and "A-002" in html
