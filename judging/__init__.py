@@ -82,12 +82,15 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.add_template_filter(clock_date, "clock_date")
 
     from judging.audit import views as audit_views
+    from judging.auth import organizer_views
     from judging.auth import views as auth_views
     from judging.awards import views as award_views
     from judging.common import errors
     from judging.contests import setup_views  # noqa: F401 (its routes)
     from judging.contests import views as contest_views
+    from judging.entries import views as entry_views
     from judging.exports import views as excel_views
+    from judging.judges import jury_views
     from judging.judges import views as judge_views
     from judging.leaderboard import api as leaderboard_api  # noqa: F401 (its routes)
     from judging.leaderboard import front
@@ -105,9 +108,12 @@ def create_app(config: Config | dict | None = None) -> Flask:
     login_manager.unauthorized_handler(auth_views.unauthorized)
 
     app.register_blueprint(auth_views.bp)
+    app.register_blueprint(organizer_views.bp)
     app.register_blueprint(contest_views.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(entry_views.bp)
     app.register_blueprint(judge_views.bp)
+    app.register_blueprint(jury_views.bp)
     app.register_blueprint(scoring_views.bp)
     app.register_blueprint(assignment_views.bp)
     app.register_blueprint(standings_views.bp)

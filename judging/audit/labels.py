@@ -14,6 +14,7 @@ from judging.common.enums import (
     ConflictSource,
     ConflictStatus,
     ContestStatus,
+    EntryStatus,
     SheetState,
     StageKind,
     StageState,
@@ -58,6 +59,20 @@ ACTIONS = {
     "rubric_save": _l("Rubric saved"),
     "running_order_save": _l("Running order set by hand"),
     "running_order_draw": _l("Running order drawn by lot"),
+    "password_change": _l("Password changed by its user"),
+    "organizer_invite": _l("Organizer invited"),
+    "organizer_link": _l("Organizer invitation link issued again"),
+    "account_deactivate": _l("Account deactivated"),
+    "account_reactivate": _l("Account reactivated"),
+    "entry_add": _l("Entry added"),
+    "entry_edit": _l("Entry edited"),
+    "entry_withdraw": _l("Entry withdrawn from the contest"),
+    "entry_disqualify": _l("Entry disqualified"),
+    "entry_reinstate": _l("Entry reinstated"),
+    "judge_add": _l("Judge added"),
+    "judge_edit": _l("Judge edited"),
+    "judge_password_set": _l("Temporary password set for a judge"),
+    "judge_link_reissue": _l("Judge card link reissued"),
 }
 
 #: Keys of ``old``/``new`` (at any depth), with their names.
@@ -144,6 +159,21 @@ FIELDS = {
     # the running order of a roadshow stage
     "order": _l("Running order"),
     "seed": _l("Draw seed"),
+    # people: accounts, judges and entries one by one
+    "username": _l("Username"),
+    "by_link": _l("Invited by a one-time link"),
+    "active": _l("Active"),
+    "ended": _l("Sign-in links ended"),
+    "title": _l("Title"),
+    "field": _l("Field"),
+    "organization": _l("Organization"),
+    "leader": _l("Leader"),
+    "is_student_team": _l("Student team"),
+    "phone": _l("Phone"),
+    "email": _l("Email"),
+    "summary": _l("Summary"),
+    "job_title": _l("Job title"),
+    "expertise": _l("Expertise"),
 }
 
 #: Fields whose keys below them are data (criterion names, group codes), never translated.
@@ -160,7 +190,10 @@ def _titles(*enums) -> dict:
 #: Values shown by their title, per field.
 VALUES = {
     "state": _titles(SheetState, StageState),
-    "status": {**_titles(ConflictStatus, ContestStatus), "auto": _l("Follows the stages")},
+    "status": {
+        **_titles(ConflictStatus, ContestStatus, EntryStatus),
+        "auto": _l("Follows the stages"),
+    },
     "source": {
         **_titles(ConflictSource),
         "solver": _l("The solver's proposal"),

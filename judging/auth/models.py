@@ -28,6 +28,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(enum_type(Role))
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    #: the password was set by someone else (an organizer): the user sets their own before
+    #: anything else at their next sign-in
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
 
 from judging.auth.models import LoginToken, User
 from judging.auth.passwords import hash_password, needs_rehash, verify_password
@@ -15,30 +16,114 @@ from judging.common.models import utcnow
 from judging.extensions import db
 
 MIN_PASSWORD_LENGTH = 8
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 class AccountError(ValueError):
-    """A refused account change, with a message for the person."""
+    """A refused account change: a message (English, for commands), a ``code`` the pages
+    show in the visitor's language (``judging.auth.forms.account_error``) and the form
+    ``field`` it is about."""
+
+    def __init__(self, message: str, *, code: str = "", field: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
 
 
 def create_user(*, username: str, password: str | None, role: Role, display_name: str = "") -> User:
     """Add a user with a hashed password (None: sign-in by link only)."""
     username = username.strip()
     if not username:
-        raise AccountError("username is empty")
+        raise AccountError("username is empty", code="username_empty", field="username")
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"user {username!r} already exists")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(
+            f"user {username!r} already exists", code="username_taken", field="username"
+        )
+    if password is not None:
+        check_new_password(password)
     user = User(
         username=username,
         role=role,
         display_name=display_name or username,
         password_hash=hash_password(password) if password is not None else None,
     )
-    db.session.add(user)
-    db.session.flush()
+    try:  # two requests creating the same username: the unique constraint decides
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except sa.exc.IntegrityError as err:
+        raise AccountError(
+            f"user {username!r} already exists", code="username_taken", field="username"
+        ) from err
     return user
+
+
+def check_new_password(password: str) -> None:
+    """Refuse a password too short to be one (the one rule every password form applies)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters",
+            code="password_short",
+            field="password",
+        )
+
+
+def set_temporary_password(*, user: User, password: str) -> None:
+    """Give user a password chosen by someone else (an organizer): it works once, to sign
+    in, and the user must then choose their own before anything else."""
+    check_new_password(password)
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    db.session.flush()
+
+
+def change_own_password(*, user: User, new: str, current: str | None = None) -> None:
+    """Set the user's own password. ``current`` is checked unless the user must change a
+    temporary password (they signed in with it, or with a one-time link, just now) or has
+    none yet (signs in by link); the new one must differ from the password it replaces."""
+    check_new_password(new)
+    checked = user.password_hash is not None and not user.must_change_password
+    if checked and not verify_password(user.password_hash, current or ""):
+        raise AccountError("the current password is wrong", code="password_wrong", field="current")
+    if user.password_hash is not None and verify_password(user.password_hash, new):
+        raise AccountError(
+            "the new password is the same as the old one", code="password_same", field="password"
+        )
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    db.session.flush()
+
+
+def active_organizer_ids() -> list[int]:
+    """The ids of the enabled organizer accounts, locked until the transaction ends
+    (PostgreSQL; SQLite's writer already holds the database), so two organizers
+    deactivating each other at the same moment cannot leave none."""
+    return list(
+        db.session.scalars(
+            sa.select(User.id)
+            .where(User.role == Role.ORGANIZER, User.is_enabled)
+            .order_by(User.id)
+            .with_for_update()
+        )
+    )
+
+
+def set_enabled(*, user: User, enabled: bool, by: User) -> None:
+    """Enable or disable an account. A disabled account cannot sign in (password or link)
+    and its open sessions end at their next request. Nobody disables themselves, and the
+    last enabled organizer stays enabled."""
+    if user.is_enabled == enabled:
+        return
+    if not enabled:
+        if user.id == by.id:
+            raise AccountError("you cannot deactivate your own account", code="self")
+        if user.is_organizer and active_organizer_ids() == [user.id]:
+            raise AccountError(
+                "the last active organizer cannot be deactivated", code="last_organizer"
+            )
+        revoke_login_tokens(user=user, every=True)
+    user.is_enabled = enabled
+    db.session.flush()
 
 
 def authenticate(*, username: str, password: str) -> User | None:
@@ -73,6 +158,48 @@ def issue_login_token(*, user: User, contest_id: int | None = None, hours: int =
     )
     db.session.flush()
     return token
+
+
+def login_url(token: str) -> str:
+    """The full URL of a one-time sign-in token: under ``PUBLIC_URL`` when it is set, else
+    the request's own address (a command without either uses the development address)."""
+    base = current_app.config.get("PUBLIC_URL")
+    if has_request_context() and not base:
+        return url_for("auth.link_sign_in", token=token, _external=True)
+    with current_app.test_request_context(base_url=base or DEFAULT_PUBLIC_URL):
+        return url_for("auth.link_sign_in", token=token, _external=True)
+
+
+def issue_login_link(*, user: User, contest_id: int | None = None) -> str:
+    """Issue a fresh one-time sign-in link for user, valid ``LOGIN_LINK_HOURS``."""
+    token = issue_login_token(
+        user=user, contest_id=contest_id, hours=current_app.config["LOGIN_LINK_HOURS"]
+    )
+    return login_url(token)
+
+
+def revoke_login_tokens(*, user: User, contest_id: int | None = None, every: bool = False) -> int:
+    """End the unused, unexpired sign-in links of user: those for one contest (or of no
+    contest), or ``every`` one. A reissued card makes the lost one useless; a deactivated
+    account's links do not come back with it. Returns how many ended."""
+    now = utcnow()
+    conditions = [
+        LoginToken.user_id == user.id,
+        LoginToken.used_at.is_(None),
+        LoginToken.expires_at > now,
+    ]
+    if not every:
+        conditions.append(
+            LoginToken.contest_id.is_(None)
+            if contest_id is None
+            else LoginToken.contest_id == contest_id
+        )
+    return db.session.execute(
+        sa.update(LoginToken)
+        .where(*conditions)
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def check_login_token(token: str) -> tuple[LoginToken | None, str]:

@@ -18,11 +18,23 @@ from flask import (
 )
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from judging.auth.forms import LanguageForm, SignInForm
+from judging.auth.forms import (
+    ChangePasswordForm,
+    LanguageForm,
+    SignInForm,
+    report_account_error,
+)
 from judging.auth.models import User
-from judging.auth.services import authenticate, check_login_token, consume_login_token
+from judging.auth.services import (
+    MIN_PASSWORD_LENGTH,
+    AccountError,
+    authenticate,
+    change_own_password,
+    check_login_token,
+    consume_login_token,
+)
 from judging.common.audit import record
 from judging.common.forms import BaseForm
 from judging.common.language import LANG_COOKIE, LANG_COOKIE_MAX_AGE
@@ -134,6 +146,55 @@ def link_sign_in(token: str):
             return render_template("auth/link.html", form=form, name=name)
     code = 410 if status in ("used", "expired") else 404
     return render_template("auth/link_refused.html", status=status), code
+
+
+# ------------------------------------------------------------------ the user's own password
+
+#: What a user who must replace a temporary password may still reach: this page, signing
+#: out, the language switch, static files, and the public pages (no account involved).
+PASSWORD_FIRST_EXEMPT = frozenset(
+    {"auth.change_password", "auth.sign_out", "auth.set_language", "auth.account_header", "static"}
+)
+
+
+@bp.before_app_request
+def password_first():
+    """Send a user whose password an organizer set to choose their own before anything else."""
+    if "_user_id" not in session:  # nobody signed in: no account to load
+        return None
+    if request.endpoint in PASSWORD_FIRST_EXEMPT or request.blueprint == "leaderboard":
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Choose one's own password: asked first after an organizer set a temporary one."""
+    form = ChangePasswordForm()
+    forced = current_user.must_change_password
+    asks_current = not forced and current_user.password_hash is not None
+    if form.validate_on_submit():
+        try:
+            change_own_password(
+                user=current_user, new=form.password.data, current=form.current.data
+            )
+        except AccountError as err:
+            report_account_error(form, err)
+        else:
+            record("password_change", user_id=current_user.id, obj=current_user)
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("contests.home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "auth/password.html",
+        form=form,
+        forced=forced,
+        asks_current=asks_current,
+        min_length=MIN_PASSWORD_LENGTH,
+    ), status
 
 
 # ------------------------------------------------------------------ the personal header

@@ -27,3 +27,9 @@ class BaseForm(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return wtforms_translations()
+
+
+def clean(value):
+    """A form filter for text: no NUL (PostgreSQL refuses it in any text, so it would be
+    an error page) and no leading or trailing spaces."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value

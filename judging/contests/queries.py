@@ -17,7 +17,10 @@ def list_contests(*, public_only: bool = False) -> list[Contest]:
 
 
 def get_contest(slug: str) -> Contest | None:
-    """The contest with this slug, or None."""
+    """The contest with this slug, or None (a slug no contest can have, with a NUL that
+    PostgreSQL refuses to compare, is simply none)."""
+    if "\x00" in slug:
+        return None
     return db.session.scalar(sa.select(Contest).where(Contest.slug == slug))
 
 

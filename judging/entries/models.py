@@ -36,6 +36,8 @@ class Entry(db.Model):
     status: Mapped[EntryStatus] = mapped_column(
         enum_type(EntryStatus), default=EntryStatus.REGISTERED
     )
+    #: why the entry was withdrawn or disqualified (or reinstated), as the organizer wrote it
+    status_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contest: Mapped[Contest] = relationship(back_populates="entries")

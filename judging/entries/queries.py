@@ -1,12 +1,81 @@
-"""Reads about entries: the stages they were recorded as advanced into."""
+"""Reads about entries: the organizer's list of a contest's entries, the stages they were
+recorded as advanced into."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from dataclasses import dataclass
 
-from judging.contests.models import Stage
-from judging.entries.models import Participation
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from judging.common.enums import EntryStatus
+from judging.contests.models import Group, Stage
+from judging.entries.models import Entry, Participation
 from judging.extensions import db
+
+PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    """One page of a contest's entries (by group, then code), with the counts per status."""
+
+    rows: list[Entry]
+    page: int
+    pages: int
+    total: int
+    by_status: dict[EntryStatus, int]
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def entry_page(
+    contest_id: int,
+    *,
+    group_id: int | None = None,
+    status: EntryStatus | None = None,
+    search: str = "",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> EntryPage:
+    """The contest's entries matching the filters (a group, a status, a code or title that
+    contains ``search``), one page of them; a page past the last shows the last."""
+    conditions = [Entry.contest_id == contest_id]
+    if group_id is not None:
+        conditions.append(Entry.group_id == group_id)
+    if search:
+        pattern = _like(search)
+        conditions.append(
+            sa.or_(Entry.code.like(pattern, escape="\\"), Entry.title.like(pattern, escape="\\"))
+        )
+    by_status = {
+        EntryStatus(value): count
+        for value, count in db.session.execute(
+            sa.select(Entry.status, sa.func.count()).where(*conditions).group_by(Entry.status)
+        )
+    }
+    if status is not None:
+        conditions.append(Entry.status == status)
+        total = by_status.get(status, 0)
+    else:
+        total = sum(by_status.values())
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = list(
+        db.session.scalars(
+            sa.select(Entry)
+            .join(Group, Group.id == Entry.group_id)
+            .where(*conditions)
+            .options(joinedload(Entry.group), joinedload(Entry.field))
+            .order_by(Group.position, Group.id, Entry.code)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return EntryPage(rows=rows, page=page, pages=pages, total=total, by_status=by_status)
 
 
 def advanced_into(stage: Stage) -> set[int]:

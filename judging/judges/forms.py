@@ -1,12 +1,21 @@
-"""The organizer's conflict forms."""
+"""The organizer's forms about the jury: one judge's fields, and conflicts."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from judging.common.forms import BaseForm
+from judging.auth.forms import USERNAME
+from judging.common.forms import BaseForm, clean
+from judging.contests.models import Contest
+from judging.judges.services import JudgeError
 
 #: Ids are database integers: a larger number cannot name a row (and PostgreSQL's integer
 #: columns refuse it), so it is a form error, never a query.
@@ -42,3 +51,64 @@ class ReviewConflictForm(BaseForm):
     """Mark a judge's declaration as seen, with an optional note."""
 
     note = StringField(_l("Note"), validators=[Length(max=500)])
+
+
+class JudgeForm(BaseForm):
+    """One judge: name, title (职称), organization, email and fields of expertise; a
+    username when added (empty: one is made from the contest's slug)."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[Optional(), Length(max=80), USERNAME],
+        filters=[clean],
+        description=_l("Empty: one is made. An existing judge's username adds that account."),
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[clean])
+    title = StringField(_l("Job title"), validators=[Length(max=120)], filters=[clean])
+    organization = StringField(_l("Organization"), validators=[Length(max=255)], filters=[clean])
+    email = StringField(
+        _l("Email"),
+        validators=[
+            Optional(),
+            Length(max=255),
+            Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Not an email address.")),
+        ],
+        filters=[clean],
+    )
+    expertise = SelectMultipleField(_l("Expertise"), coerce=int, validate_choice=True)
+
+    def __init__(self, *args, contest: Contest, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.contest = contest
+        self.expertise.choices = [(f.id, f.name) for f in contest.fields]
+
+    def values(self) -> dict:
+        """The validated fields for ``create_judge`` / ``update_judge``."""
+        chosen = set(self.expertise.data or ())
+        return {
+            "name": self.name.data,
+            "title": self.title.data or "",
+            "organization": self.organization.data or "",
+            "email": self.email.data or "",
+            "expertise": [f for f in self.contest.fields if f.id in chosen],
+        }
+
+
+#: What the pages say for each refused judge change (``JudgeError.code``).
+JUDGE_ERRORS = {
+    "username_organizer": _l("This username is an organizer's account."),
+    "judge_exists": _l("%(username)s already judges in this contest."),
+    "unknown_field": _l("Choose among the contest's fields."),
+}
+
+
+def report_judge_error(form, err: JudgeError) -> None:
+    """Put a refused judge change on its form field (or the form when it has none)."""
+    message = str(JUDGE_ERRORS.get(err.code, err.code))
+    if err.params:
+        message = message % err.params
+    field = form._fields.get(err.field)
+    if field is None:
+        form.form_errors.append(message)
+    else:
+        field.errors = [*field.errors, message]

@@ -71,15 +71,16 @@ def jury(slug: str):
 @bp.route("/contests/<slug>/judges/cards", methods=["POST"])
 @organizer_required
 def cards(slug: str):
-    """Printable judge cards: each with a fresh one-time sign-in link and its QR code."""
+    """Printable judge cards: each with a fresh one-time sign-in link and its QR code (none
+    for a deactivated judge)."""
     contest = contest_or_404(slug)
     if not BaseForm().validate_on_submit():
         abort(400)
     wanted = set(request.form.getlist("judge", type=int))
     cards = []
     for judge in contest_judges(contest.id):
-        if wanted and judge.id not in wanted:
-            continue
+        if (wanted and judge.id not in wanted) or not judge.user.is_enabled:
+            continue  # a deactivated judge's link would not sign in
         link = login_link(judge)
         qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
         cards.append((judge, link, qr))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from judging.common.audit import AuditEvent
-from judging.common.enums import SheetState
+from judging.common.enums import EntryStatus, SheetState
 from judging.contests.models import Stage
 from judging.entries.models import Entry
 from judging.extensions import db
@@ -37,7 +37,8 @@ class AssignedEntry:
 def assigned_entries(
     judge: Judge, stage: Stage, *, state: str | None = None, group_id: int | None = None
 ) -> list[AssignedEntry]:
-    """The judge's non-conflicted assigned entries in stage, with sheet state and total."""
+    """The judge's non-conflicted assigned entries in stage that still compete, with sheet
+    state and total."""
     totals = (
         sa.select(Score.sheet_id, sa.func.sum(Score.points).label("total"))
         .group_by(Score.sheet_id)
@@ -61,6 +62,9 @@ def assigned_entries(
             Assignment.judge_id == judge.id,
             Assignment.stage_id == stage.id,
             on_panel(),
+            # A withdrawn or disqualified entry is out of the judge's list, as it is out
+            # of their progress (its sheets are kept, and count again if it is reinstated).
+            Entry.status == EntryStatus.REGISTERED,
         )
         .options(selectinload(Entry.group), selectinload(Entry.field))
         .order_by(Entry.code)
