@@ -119,11 +119,12 @@ def save_group(
     if _taken(Group, contest.id, Group.name, name, group):
         raise SetupError("name", "taken")
     old = _values(group, ("code", "name", "position")) if group is not None else None
+    if position is None:  # (read before a new row joins the session: no flush half-made)
+        last = max((g.position for g in contest.groups), default=0)
+        position = group.position if group is not None else last + 1
     if group is None:
-        group = Group(contest_id=contest.id, position=0)
+        group = Group(contest_id=contest.id)
         db.session.add(group)
-    if position is None:
-        position = group.position or 1 + max((g.position for g in contest.groups), default=0)
     group.code, group.name, group.position = code, name, position
     db.session.flush()
     _changed("group_save", contest.id, group, old, _values(group, ("code", "name", "position")))
@@ -135,11 +136,12 @@ def save_field(contest: Contest, field: Field | None, *, name: str, position: in
     if _taken(Field, contest.id, Field.name, name, field):
         raise SetupError("name", "taken")
     old = _values(field, ("name", "position")) if field is not None else None
-    if field is None:
-        field = Field(contest_id=contest.id, position=0)
-        db.session.add(field)
     if position is None:
-        position = field.position or 1 + max((f.position for f in contest.fields), default=0)
+        last = max((f.position for f in contest.fields), default=0)
+        position = field.position if field is not None else last + 1
+    if field is None:
+        field = Field(contest_id=contest.id)
+        db.session.add(field)
     field.name, field.position = name, position
     db.session.flush()
     _changed("field_save", contest.id, field, old, _values(field, ("name", "position")))
