@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -61,6 +61,12 @@ class ContestForm(BaseForm):
     name = StringField(_l("Contest name"), [DataRequired(), Length(max=255)], filters=[_strip])
     year = IntegerField(_l("Year"), [InputRequired(), NumberRange(1900, 9999)])
     organizers = TextAreaField(_l("Organizers"), [Optional(), Length(max=2000)], filters=[_strip])
+    starts_on = DateField(_l("First day"), [Optional()])
+    ends_on = DateField(_l("Last day"), [Optional()])
+
+    def validate_ends_on(self, field):
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("Not before the first day."))
 
 
 class GroupForm(BaseForm):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,9 @@ class Contest(db.Model):
     name: Mapped[str] = mapped_column(sa.String(255))
     year: Mapped[int]
     organizers: Mapped[str] = mapped_column(sa.Text, default="")
+    #: when the contest runs (shown to organizers and the public; optional)
+    starts_on: Mapped[date | None] = mapped_column(sa.Date)
+    ends_on: Mapped[date | None] = mapped_column(sa.Date)
     status: Mapped[ContestStatus] = mapped_column(
         enum_type(ContestStatus), default=ContestStatus.SETUP
     )

@@ -10,6 +10,7 @@ field and writes nothing. The rubric, which touches score sheets, is in
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ from judging.contests.models import (
 from judging.contests.versions import bump_data_version
 from judging.extensions import db
 
-CONTEST_FIELDS = ("name", "year", "organizers")
+CONTEST_FIELDS = ("name", "year", "organizers", "starts_on", "ends_on")
 STAGE_FIELDS = (
     "code",
     "name",
@@ -60,6 +61,8 @@ class SetupError(ValueError):
 def _plain(value):
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return value.value if hasattr(value, "value") else value
 
 
@@ -84,11 +87,27 @@ def _taken(model, contest_id: int, column, value, obj=None) -> bool:
 # -- the contest
 
 
-def create_contest(*, slug: str, name: str, year: int, organizers: str) -> Contest:
+def create_contest(
+    *,
+    slug: str,
+    name: str,
+    year: int,
+    organizers: str,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+) -> Contest:
     """A new contest: a draft (not public) until the organizer makes it public."""
     if db.session.scalar(sa.select(Contest.id).where(Contest.slug == slug)) is not None:
         raise SetupError("slug", "taken")
-    contest = Contest(slug=slug, name=name, year=year, organizers=organizers or "", is_public=False)
+    contest = Contest(
+        slug=slug,
+        name=name,
+        year=year,
+        organizers=organizers or "",
+        starts_on=starts_on,
+        ends_on=ends_on,
+        is_public=False,
+    )
     db.session.add(contest)
     db.session.flush()
     record(
@@ -100,10 +119,19 @@ def create_contest(*, slug: str, name: str, year: int, organizers: str) -> Conte
     return contest
 
 
-def update_contest(contest: Contest, *, name: str, year: int, organizers: str) -> None:
-    """Change the contest's name, year or organizers."""
+def update_contest(
+    contest: Contest,
+    *,
+    name: str,
+    year: int,
+    organizers: str,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+) -> None:
+    """Change the contest's name, year, organizers or dates."""
     old = _values(contest, CONTEST_FIELDS)
     contest.name, contest.year, contest.organizers = name, year, organizers or ""
+    contest.starts_on, contest.ends_on = starts_on, ends_on
     _changed("contest_edit", contest.id, contest, old, _values(contest, CONTEST_FIELDS))
 
 

@@ -67,6 +67,8 @@ def new_contest():
                 name=form.name.data,
                 year=form.year.data,
                 organizers=form.organizers.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
             )
         except SetupError as error:
             _refused(form, error)
@@ -159,7 +161,12 @@ def setup_contest(slug: str):
     if not form.validate_on_submit():
         return _page(contest, {"contest": form}, 400)
     update_contest(
-        contest, name=form.name.data, year=form.year.data, organizers=form.organizers.data
+        contest,
+        name=form.name.data,
+        year=form.year.data,
+        organizers=form.organizers.data,
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
     )
     return _done(contest, "contest")
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     HiddenField,
     IntegerField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -53,6 +54,13 @@ class ReviewConflictForm(BaseForm):
     note = StringField(_l("Note"), validators=[Length(max=500)])
 
 
+def _panel_id(value):
+    """The panel select's value: a group id, or None for every group."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
 class JudgeForm(BaseForm):
     """One judge: name, title (职称), organization, email and fields of expertise; a
     username when added (empty: one is made from the contest's slug)."""
@@ -76,11 +84,20 @@ class JudgeForm(BaseForm):
         filters=[clean],
     )
     expertise = SelectMultipleField(_l("Expertise"), coerce=int, validate_choice=True)
+    panel = SelectField(
+        _l("Panel"),
+        coerce=_panel_id,
+        validate_choice=True,
+        description=_l(
+            "The group whose entries this judge scores when a stage is assigned by panels."
+        ),
+    )
 
     def __init__(self, *args, contest: Contest, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.contest = contest
         self.expertise.choices = [(f.id, f.name) for f in contest.fields]
+        self.panel.choices = [(None, _l("Every group"))] + [(g.id, g.name) for g in contest.groups]
 
     def values(self) -> dict:
         """The validated fields for ``create_judge`` / ``update_judge``."""
@@ -91,6 +108,7 @@ class JudgeForm(BaseForm):
             "organization": self.organization.data or "",
             "email": self.email.data or "",
             "expertise": [f for f in self.contest.fields if f.id in chosen],
+            "panel_group_id": self.panel.data,
         }
 
 

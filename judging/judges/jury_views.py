@@ -110,6 +110,7 @@ def edit(slug: str, judge_id: int):
     if request.method == "GET":
         form = JudgeForm(contest=contest, obj=judge)
         form.expertise.data = [f.id for f in judge.expertise]
+        form.panel.data = judge.panel_group_id
         form.username.data = judge.user.username
         return _page(contest, form, judge)
     form = JudgeForm(contest=contest)
@@ -191,6 +192,7 @@ def password(slug: str, judge_id: int):
             return redirect(url_for("jury.edit", slug=slug, judge_id=judge.id))
     page = JudgeForm(contest=contest, obj=judge)
     page.expertise.data = [f.id for f in judge.expertise]
+    page.panel.data = judge.panel_group_id
     page.username.data = judge.user.username
     return _page(contest, page, judge, password_form=form, status=400)
 

@@ -37,6 +37,11 @@ class Judge(db.Model):
     title: Mapped[str] = mapped_column(sa.String(120), default="")
     organization: Mapped[str] = mapped_column(sa.String(255), default="")
     email: Mapped[str] = mapped_column(sa.String(255), default="")
+    #: the group whose panel the judge sits on (None: every group's); used when a stage
+    #: is assigned with panels (``judging.judges.assignment``)
+    panel_group_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("groups.id", ondelete="SET NULL"), index=True
+    )
 
     contest: Mapped[Contest] = relationship(back_populates="judges")
     user: Mapped[User] = relationship(back_populates="judges")

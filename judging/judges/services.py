@@ -24,7 +24,7 @@ from judging.judges.models import Judge
 
 MAX_REASON = 500
 #: The fields of a judge the organizer edits ("title" is the judge's own, 职称).
-EDITABLE = ("name", "title", "organization", "email", "expertise")
+EDITABLE = ("name", "title", "organization", "email", "expertise", "panel_group_id")
 
 
 class JudgeError(ValueError):
@@ -73,22 +73,30 @@ def free_username(contest: Contest) -> str:
 
 
 def _audit_values(judge: Judge) -> dict:
-    values = {name: getattr(judge, name) for name in EDITABLE if name != "expertise"}
+    values = {
+        name: getattr(judge, name)
+        for name in EDITABLE
+        if name not in ("expertise", "panel_group_id")
+    }
     values["job_title"] = values.pop("title")
     values["expertise"] = [f.name for f in judge.expertise]
+    groups = {g.id: g.code for g in judge.contest.groups}
+    values["panel"] = groups.get(judge.panel_group_id)
     return values
 
 
-def _check_fields(contest: Contest, fields: list[Field]) -> None:
+def _check_fields(contest: Contest, fields: list[Field], panel: int | None = None) -> None:
     if any(f.contest_id != contest.id for f in fields):
         raise JudgeError("unknown_field", field="expertise")
+    if panel is not None and panel not in {g.id for g in contest.groups}:
+        raise JudgeError("unknown_field", field="panel")
 
 
 def create_judge(*, contest: Contest, values: dict, username: str = "") -> Judge:
     """Add a judge to the contest with a judge account: a new one (no password: the card
     link signs it in, or a temporary password set next), or the existing judge account of
     ``username`` (the same person judging another contest, as the import links them)."""
-    _check_fields(contest, values["expertise"])
+    _check_fields(contest, values["expertise"], values.get("panel_group_id"))
     user = None
     if username:
         user = db.session.scalar(sa.select(User).where(User.username == username))
@@ -107,7 +115,8 @@ def create_judge(*, contest: Contest, values: dict, username: str = "") -> Judge
         )
     judge = Judge(contest_id=contest.id, user_id=user.id)
     for name in EDITABLE:
-        setattr(judge, name, values[name])
+        if name in values:  # (a caller without a panel leaves it as it is)
+            setattr(judge, name, values[name])
     try:  # the same account added twice at once: the unique constraint decides
         with db.session.begin_nested():
             db.session.add(judge)
@@ -128,12 +137,13 @@ def update_judge(*, judge: Judge, values: dict) -> dict:
     """Change a judge's name, title, organization, email and expertise; returns the old
     values of what changed ({}: nothing). The account's display name follows the name
     while it was the same."""
-    _check_fields(judge.contest, values["expertise"])
+    _check_fields(judge.contest, values["expertise"], values.get("panel_group_id"))
     old = _audit_values(judge)
     if judge.user.display_name == judge.name:
         judge.user.display_name = values["name"]
     for name in EDITABLE:
-        setattr(judge, name, values[name])
+        if name in values:  # (a caller without a panel leaves it as it is)
+            setattr(judge, name, values[name])
     new = _audit_values(judge)
     changed = {k: old[k] for k in old if old[k] != new[k]}
     if not changed:

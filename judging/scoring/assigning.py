@@ -84,10 +84,14 @@ def stage_problem(stage: Stage, *, keep: bool = True) -> Problem:
         .where(Judge.contest_id == stage.contest_id)
     ):
         fields.setdefault(judge_id, set()).add(field_id)
-    judge_ids = db.session.scalars(
-        sa.select(Judge.id).where(Judge.contest_id == stage.contest_id).order_by(Judge.id)
-    ).all()
-    judges = tuple(JudgeIn(j, frozenset(fields.get(j, ()))) for j in judge_ids)
+    judges = tuple(
+        JudgeIn(j, frozenset(fields.get(j, ())), panel)
+        for j, panel in db.session.execute(
+            sa.select(Judge.id, Judge.panel_group_id)
+            .where(Judge.contest_id == stage.contest_id)
+            .order_by(Judge.id)
+        )
+    )
     conflicts = frozenset(
         tuple(r)
         for r in db.session.execute(
@@ -107,7 +111,12 @@ def stage_problem(stage: Stage, *, keep: bool = True) -> Problem:
     if not keep:
         # A fresh plan still keeps every assignment that has a sheet.
         existing = existing & _scored_pairs(stage)
-    return Problem(entries, judges, stage.judges_per_entry, conflicts, existing, keep=True)
+    # Panels as soon as one judge sits on a group's panel: a group's entries then go only
+    # to its own judges and to those on every panel.
+    panels = any(j.group is not None for j in judges)
+    return Problem(
+        entries, judges, stage.judges_per_entry, conflicts, existing, keep=True, panels=panels
+    )
 
 
 def _current(stage: Stage) -> set[tuple[int, int]]:

@@ -352,3 +352,27 @@ def test_a_new_maximum_that_given_points_do_not_fit_is_refused(organizer_client,
     assert answer.status_code == 400 and "评委甲给A-001" in answer.get_data(as_text=True)
     assert database_state() == before
     assert db.session.scalar(sa.select(Criterion.max_points)) == Decimal("60")
+
+
+def test_a_contests_dates(organizer_client):
+    data = {"name": "x", "slug": "dated", "year": "2026"}
+    wrong = _post(
+        organizer_client,
+        "/contests/new",
+        {**data, "starts_on": "2026-05-02", "ends_on": "2026-05-01"},
+    )
+    assert "最后一天: 不能早于第一天" in wrong.get_data(as_text=True)
+    answer = _post(
+        organizer_client,
+        "/contests/new",
+        {**data, "starts_on": "2026-05-01", "ends_on": "2026-05-20"},
+    )
+    assert answer.status_code == 302
+    contest = db.session.scalar(sa.select(Contest).where(Contest.slug == "dated"))
+    assert (contest.starts_on.isoformat(), contest.ends_on.isoformat()) == (
+        "2026-05-01",
+        "2026-05-20",
+    )
+    assert "2026-05-01 – 2026-05-20" in organizer_client.get("/contests/dated").get_data(
+        as_text=True
+    )

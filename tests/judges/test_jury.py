@@ -320,3 +320,18 @@ def test_reissue_a_card_link_ends_the_old_one(app, organizer_client, jury):
     (event,) = _events("judge_link_reissue")
     assert event.new == {"judge": "李评委", "ended": 1}
     assert db.session.scalar(sa.select(sa.func.count(LoginToken.id))) == 3
+
+
+def test_a_judge_sits_on_a_groups_panel(organizer_client, jury):
+    group = jury["contest"].groups[0]
+    url = "/contests/c1/judges/new"
+    form = _judge_form(panel=str(group.id), csrf_token=csrf_token(organizer_client, url))
+    assert organizer_client.post(url, data=form).status_code == 302
+    judge = db.session.scalar(sa.select(Judge).where(Judge.name == "赵评委"))
+    assert judge.panel_group_id == group.id
+    (event,) = _events("judge_add")
+    assert event.new["panel"] == group.code
+    foreign = _judge_form(
+        name="钱评委", panel="999999", csrf_token=csrf_token(organizer_client, url)
+    )
+    assert organizer_client.post(url, data=foreign).status_code == 400

@@ -185,3 +185,22 @@ def test_page_is_for_organizers(judge_client):
     db.session.commit()
     answer = judge_client.get("/contests/asg/stages/prelim/assignment")
     assert answer.status_code in (403, 404)
+
+
+def test_judges_on_a_panel_get_only_their_groups_entries(app):
+    """Two judges sit on the angel panel, two on every panel: angel entries may go to any
+    of the four, growth entries only to the two without a panel."""
+    contest, prelim, _final, es, js = _contest(entries=6, judges=4, per_entry=2)
+    angel = contest.group("angel")
+    js[0].panel_group_id = js[1].panel_group_id = angel.id
+    db.session.flush()
+    plan = plan_assignment(prelim)
+    assert plan.proposal.feasible
+    apply_plan(prelim, plan)
+    on_panel = {js[0].id, js[1].id}
+    for entry_id, judge_id in _pairs(prelim):
+        entry = next(e for e in es if e.id == entry_id)
+        if judge_id in on_panel:
+            assert entry.group_id == angel.id, (entry.code, judge_id)
+    growth = [e for e in es if e.group_id != angel.id]
+    assert {(e.id, j.id) for e in growth for j in js[2:]} <= _pairs(prelim)
