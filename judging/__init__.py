@@ -84,6 +84,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from judging.audit import views as audit_views
     from judging.auth import organizer_views
     from judging.auth import views as auth_views
+    from judging.awards import rubric_views  # noqa: F401 (its routes)
     from judging.awards import views as award_views
     from judging.common import errors
     from judging.contests import setup_views  # noqa: F401 (its routes)
@@ -96,10 +97,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from judging.leaderboard import front
     from judging.leaderboard import views as leaderboard_views
     from judging.live import views as live_views
-    from judging.scoring import (
-        assignment_views,
-        rubric_views,  # noqa: F401 (its routes)
-    )
+    from judging.scoring import assignment_views
     from judging.scoring import views as scoring_views
     from judging.standings import views as standings_views
 

@@ -5,7 +5,7 @@ Each change is checked (codes and names unique in the contest, as the database r
 recorded in the audit log with the old and new values, and bumps the contest's version
 (it may move standings or public pages). A refused change raises ``SetupError`` naming the
 field and writes nothing. The rubric, which touches score sheets, is in
-``judging.scoring.rubric_setup``.
+``judging.awards.rubric``.
 """
 
 from __future__ import annotations

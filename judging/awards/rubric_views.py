@@ -1,6 +1,7 @@
-"""The organizer's rubric page for one stage and group (routes on the scoring blueprint):
-edit, reorder and add criteria; once sheets exist, a confirmation page lists them and asks
-for a reason (``judging.scoring.rubric_setup``)."""
+"""The organizer's rubric page for one stage and group (a route on the awards blueprint,
+which holds the results workflow: a change with sheets is one of its moves): edit, reorder
+and add criteria; once sheets exist, a confirmation page lists them and asks for a reason
+(``judging.awards.rubric``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,7 @@ from decimal import Decimal
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from judging.common.decorators import organizer_required
-from judging.contests.queries import contest_or_404
-from judging.scoring.forms import RubricForm
-from judging.scoring.rubric_setup import (
+from judging.awards.rubric import (
     USUAL_TOTAL,
     Line,
     RubricError,
@@ -20,7 +18,10 @@ from judging.scoring.rubric_setup import (
     current_lines,
     plan_rubric,
 )
-from judging.scoring.views import bp
+from judging.awards.views import bp
+from judging.common.decorators import organizer_required
+from judging.contests.queries import contest_or_404
+from judging.scoring.forms import RubricForm
 
 _CENT = Decimal("0.01")
 
@@ -111,7 +112,7 @@ def _used(row) -> bool:
     return bool((f.id.data or "").strip() or f.name.data or f.max_points.data is not None)
 
 
-@bp.route("/contests/<slug>/stages/<code>/rubric/<group>", methods=["GET", "POST"])
+@bp.route("/rubric/<group>", methods=["GET", "POST"])
 @organizer_required
 def rubric(slug: str, code: str, group: str):
     """A stage's rubric for one group: criteria with their maximum and step, in order."""
@@ -122,25 +123,25 @@ def rubric(slug: str, code: str, group: str):
     if not form.is_submitted():
         form = _filled(lines)
         total = sum((line.max_points for line in lines), Decimal(0))
-        return render_template("scoring/rubric.html", form=form, total=total, **page)
+        return render_template("awards/rubric.html", form=form, total=total, **page)
     wanted = _lines(form, {line.id for line in lines}) if form.validate() else None
     if wanted is None:
         total = sum((line.max_points for line in lines), Decimal(0))
-        return render_template("scoring/rubric.html", form=form, total=total, **page), 400
+        return render_template("awards/rubric.html", form=form, total=total, **page), 400
     plan = plan_rubric(stage, grp, wanted)
     if plan.problems:
         return render_template(
-            "scoring/rubric.html", form=form, total=plan.total, problems=plan.problems, **page
+            "awards/rubric.html", form=form, total=plan.total, problems=plan.problems, **page
         ), 400
     if plan.needs_reason and not (form.confirmed.data and form.reason.data):
         if form.confirmed.data:
             form.reason.errors.append(_("Score sheets exist: say why the rubric changes."))
-        return render_template("scoring/rubric_confirm.html", form=form, plan=plan, **page)
+        return render_template("awards/rubric_confirm.html", form=form, plan=plan, **page)
     try:
         apply_rubric(plan, reason=form.reason.data or "")
     except RubricError as error:  # a sheet came in meanwhile, say
         flash(str(error), "error")
-        return redirect(url_for("scoring.rubric", slug=slug, code=code, group=group))
+        return redirect(url_for("awards.rubric", slug=slug, code=code, group=group))
     if plan.changes:
         flash(_("Rubric saved."), "success")
         if plan.total != USUAL_TOTAL:
@@ -148,4 +149,4 @@ def rubric(slug: str, code: str, group: str):
                 _("The maxima add up to %(total)s, not %(usual)s.", total=plan.total, usual=100),
                 "warning",
             )
-    return redirect(url_for("scoring.rubric", slug=slug, code=code, group=group))
+    return redirect(url_for("awards.rubric", slug=slug, code=code, group=group))

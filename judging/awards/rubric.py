@@ -4,8 +4,9 @@ Before score sheets exist a change is simply saved. Once they do, ``plan_rubric`
 every sheet of the stage and group and what the change does to it, and ``apply_rubric``
 needs a reason: points already given stay, so a new maximum or step that some given
 points do not fit is refused (naming the sheets); a new criterion reopens the submitted
-sheets, whose judges then score it (a sheet counts only with every criterion scored). A
-published stage's rubric is frozen.
+sheets through the workflow's ``reopen_sheet`` (Rule 7: audited, a revealed score
+withdrawn), whose judges then score it (a sheet counts only with every criterion
+scored). A published stage's rubric is frozen.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from judging.awards.workflow import WorkflowError, reopen_sheet
 from judging.common.audit import record
 from judging.common.enums import SheetState, StageState
-from judging.common.models import utcnow
 from judging.contests.models import Criterion, Group, Stage
 from judging.contests.versions import bump_data_version, bump_stage_version
 from judging.entries.models import Entry
@@ -124,6 +125,14 @@ def plan_rubric(stage: Stage, group: Group, lines: list[Line]) -> RubricPlan:
         AffectedSheet(i, judge, entry, state, added and state == SheetState.SUBMITTED)
         for i, judge, entry, state in rows
     ]
+    if stage.state == StageState.DRAFT and any(s.reopened for s in plan.sheets):
+        plan.problems.append(
+            _(
+                "%(stage)s is a draft with submitted sheets: open it before adding a "
+                "criterion, so that their judges can score it.",
+                stage=stage.name,
+            )
+        )
     names = {s.id: (s.judge, s.entry) for s in plan.sheets}
     for line in rescaled:
         for sheet_id, points in db.session.execute(
@@ -172,34 +181,11 @@ def apply_rubric(plan: RubricPlan, *, reason: str = "") -> None:
         criterion.position = line.position
     db.session.flush()
     reopened = [s for s in plan.sheets if s.reopened]
-    if reopened:
-        now = utcnow()
-        db.session.execute(
-            sa.update(ScoreSheet)
-            .where(
-                ScoreSheet.stage_id == stage.id,
-                ScoreSheet.entry_id.in_(sa.select(Entry.id).where(Entry.group_id == group.id)),
-                ScoreSheet.state == SheetState.SUBMITTED,
-            )
-            .values(
-                state=SheetState.DRAFT,
-                version=ScoreSheet.version + 1,
-                submitted_at=None,
-                updated_at=now,
-                reopened_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        for sheet in reopened:
-            record(
-                "sheet_reopen",
-                contest_id=stage.contest_id,
-                object_type="ScoreSheet",
-                object_id=sheet.id,
-                old={"state": SheetState.SUBMITTED.value},
-                new={"state": SheetState.DRAFT.value},
-                reason=reason,
-            )
+    for affected in reopened:
+        try:
+            reopen_sheet(sheet=db.session.get(ScoreSheet, affected.id), reason=reason)
+        except WorkflowError as error:
+            raise RubricError(str(error)) from error
     record(
         "rubric_save",
         contest_id=stage.contest_id,
