@@ -55,8 +55,8 @@ test-postgres: setup
 	else echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; fi
 
 # Every bench/*.py except the shared helpers; each prints medians and a same-run baseline.
-BENCH_HELPERS := bench/__init__.py bench/common.py bench/wsgi_bench.py bench/wsgi_app.py \
-                 bench/bare_hello.py bench/crowd.py bench/contest_data.py
+BENCH_HELPERS := bench/__init__.py bench/common.py bench/wsgi_app.py \
+                 bench/bare_hello.py bench/bare_upsert.py bench/crowd.py bench/contest_data.py
 BENCHES := $(filter-out $(BENCH_HELPERS),$(wildcard bench/*.py))
 
 bench: setup
