@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app."""
 
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,3 +33,19 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+#: Blueprints of which no view is rate-limited (``unlimited``).
+_unlimited: set[str] = set()
+
+
+def unlimited(blueprint):
+    """Exempt every view of a blueprint from rate limits, and let its requests leave the
+    limiter's hooks at their first check (``limiter.exempt`` alone lets each request
+    resolve every limit first: a tenth of a judge's submission, bench/scoring_profile.py)."""
+    limiter.exempt(blueprint)
+    _unlimited.add(blueprint.name)
+    return blueprint
+
+
+@limiter.request_filter
+def _in_unlimited_blueprint() -> bool:
+    return request.blueprint in _unlimited

@@ -37,7 +37,7 @@ from judging.judges.models import Assignment, Conflict, Judge
 from judging.judges.queries import judges_entry, on_panel
 from judging.ranking import CENT
 from judging.scoring.models import Score, ScoreSheet, sheet_totals
-from judging.scoring.queries import submitted_sheets
+from judging.scoring.queries import SheetTarget, submitted_sheets
 from judging.scoring.rubric import CriterionSpec, rubric_specs
 
 MAX_COMMENT = 2000
@@ -302,14 +302,39 @@ def save_sheet(
 
     ``expected_version`` is the version the form was loaded with (0: no sheet yet).
     Raises NotFound, InvalidPoints or StaleSheet; on success the version grew by one.
+    """
+    if entry.contest_id != stage.contest_id:
+        raise NotFound()
+    if rubric is None:
+        rubric = rubric_specs(stage.id, entry.group_id)
+    target = SheetTarget.of(judge=judge, stage=stage, entry=entry, rubric=rubric)
+    return write_sheet(
+        target=target,
+        points=points,
+        comment=comment,
+        expected_version=expected_version,
+        submit=submit,
+    )
+
+
+def write_sheet(
+    *,
+    target: SheetTarget,
+    points: Mapping[int, object],
+    comment: str,
+    expected_version: int,
+    submit: bool,
+) -> SavedSheet:
+    """``save_sheet`` for a target read as plain values (``queries.sheet_target``, as the
+    scoring page's POST does: no model is loaded to save a sheet).
+
     The checks and the points are read first; the write lock is held only for the writes.
     """
-    stage_id, judge_id, entry_id, group_id = stage.id, judge.id, entry.id, entry.group_id
-    contest_id, user_id = stage.contest_id, judge.user_id
-    if rubric is None:
-        rubric = rubric_specs(stage_id, entry.group_id)
-    writable = stage.state in (StageState.OPEN, StageState.CLOSED)
-    if not (writable and entry.is_active and entry.contest_id == contest_id):
+    stage_id, judge_id, entry_id = target.stage_id, target.judge_id, target.entry_id
+    group_id, contest_id, user_id = target.group_id, target.contest_id, target.user_id
+    rubric = target.rubric
+    writable = target.stage_state in (StageState.OPEN, StageState.CLOSED)
+    if not (writable and target.entry_is_active):
         raise NotFound()
     clean = check_points(rubric, points, complete=submit)
     comment = (comment or "").strip()[:MAX_COMMENT]
