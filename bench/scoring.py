@@ -3,9 +3,9 @@
 
 A contest shaped like the demo (116 entries in two groups, 29 judges) where every
 judge scores every entry: 3,364 sheets of 6 criteria. 29 client threads, one per
-judge, each sign in and submit all their sheets as fast as the server answers (keeping
-the session cookie they had before the first submission, as a browser does once it has
-shown the page a submission redirects to; see ``run_clients``).
+judge, submit all their sheets as fast as the server answers, each with the session
+cookie it had after signing in (as a browser has once it has shown the page a
+submission redirects to; see ``sign_in_judges``).
 
 Two gunicorn servers with the same settings (``--worker-class`` sync, ``--workers`` 4,
 ``--threads`` 1 by default; the same flags and virtual env) on the same database:
@@ -18,7 +18,10 @@ Two gunicorn servers with the same settings (``--worker-class`` sync, ``--worker
 The same 29 threads send the same 3,364 forms to each (the bare one with the judge's id
 added), every request built before the clock starts. Each round is a fresh database
 (a SQLite file; a PostgreSQL database named ``<BENCH_DB_PREFIX>judging_bench_scoring_<n>``,
-dropped afterwards), the two targets in rotated order (bare, app / app, bare / …).
+dropped afterwards). A round sends each judge's sheets in ``--segments`` parts, the two
+targets taking turns part by part in rotated order (round 1: bare, app, app, bare;
+round 2: app, bare, bare, app; …), so that a burst of load from elsewhere on a shared
+machine falls on both alike; a target's time is the sum of its parts.
 
 Reports per database the medians over ``--rounds`` rounds: sheets/s and the bare
 endpoint's requests/s, their ratio (the median of each round's ratio), p50/p99 of both,
@@ -27,7 +30,7 @@ duplicated (two sheets for one key), server errors, answers other than 302 — f
 app and for the bare endpoint alike. Target (issue 13): sheets/s >= 0.4 x bare on
 SQLite, >= 0.3 x on PostgreSQL, 0 lost.
 
-    .venv/bin/python bench/scoring.py [--rounds 3] [--db sqlite,postgresql]
+    .venv/bin/python bench/scoring.py [--rounds 3] [--db sqlite,postgresql] [--segments 2]
         [--workers 4] [--threads 1] [--worker-class sync]
 
 Results: a table, and bench/results/scoring.json with every round.
@@ -194,40 +197,52 @@ def requests_for(plan: dict, judge_id: int, seed: float, target: str, token: str
     return requests
 
 
-def run_clients(servers: dict, plan: dict, target: str) -> dict:
-    """29 threads; each signs in to the app and sends its 116 submissions to the target."""
+def sign_in_judges(host: str, port: int, plan: dict) -> dict[str, tuple[dict, str]]:
+    """Every judge signed in through the form, in parallel: username -> (cookies, CSRF token).
+
+    A judge's browser follows each submission's redirect to the sheet page, whose GET
+    shows (and so removes) the "Submitted" message the POST put in the session cookie.
+    The bench sends only the POSTs, so each keeps the cookie it has after sign-in, as the
+    browser has after that GET; accepting every new cookie instead would pile up 116
+    unread messages in it, and the server would read and re-sign an ever larger cookie
+    on each request (up to ~7 KB, more than a browser keeps).
+    """
+    sessions: dict[str, tuple[dict, str]] = {}
+    failures: list[BaseException] = []
+
+    def sign_in(username: str):
+        try:
+            client = Client(host, port)
+            token = client.csrf("/sign-in")
+            form = {"csrf_token": token, "username": username, "password": PASSWORD}
+            status, _, _ = client.request("POST", "/sign-in", form)
+            assert status == 302, f"sign-in failed for {username}: {status}"
+            token = client.csrf("/judge/")  # puts the token in the session cookie
+            sessions[username] = (dict(client.cookies), token)
+        except BaseException as err:  # noqa: BLE001 - raised below, in the caller's thread
+            failures.append(err)
+
+    threads = [threading.Thread(target=sign_in, args=(u,)) for u, _ in plan["judges"]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise RuntimeError(f"signing the judges in failed: {failures[0]}")
+    return sessions
+
+
+def run_segment(server, plan: dict, target: str, sessions: dict, part: slice) -> dict:
+    """29 threads, one per judge, send their submissions ``part`` (of each judge's 116, in
+    the judge's order) to the target as fast as it answers; the requests are built and
+    the threads started before the clock starts."""
     rng = random.Random(7)
     latencies: list[float] = []
     statuses: list[int] = []
     lock = threading.Lock()
     ready = threading.Barrier(len(plan["judges"]) + 1)
-    app_host, app_port = servers["app"]
-    failures: list[BaseException] = []
 
-    def judge_thread(username: str, judge_id: int, seed: float):
-        try:
-            client = Client(app_host, app_port)
-            token = client.csrf("/sign-in")
-            status, _, _ = client.request(
-                "POST",
-                "/sign-in",
-                {"csrf_token": token, "username": username, "password": PASSWORD},
-            )
-            assert status == 302, f"sign-in failed for {username}: {status}"
-            token = client.csrf("/judge/")
-            # A judge's browser follows each submission's redirect to the sheet page, whose
-            # GET shows (and so removes) the "Submitted" message the POST put in the session
-            # cookie. This client sends only the POSTs, so it keeps the cookie it has now,
-            # as the browser has after that GET; accepting every new cookie instead would
-            # pile up 116 unread messages in it, and the server would read and re-sign an
-            # ever larger cookie on each request (up to ~7 KB, more than a browser keeps).
-            client.accept_cookies = False
-            client.host, client.port = servers[target]  # the bare one gets the same cookie
-            requests = requests_for(plan, judge_id, seed, target, token)
-        except BaseException as err:  # noqa: BLE001 - reported after the barrier
-            failures.append(err)
-            ready.abort()
-            raise
+    def judge_thread(client: Client, requests: list):
         ready.wait()
         mine_lat, mine_status = [], []
         for path, body in requests:
@@ -238,17 +253,17 @@ def run_clients(servers: dict, plan: dict, target: str) -> dict:
             latencies.extend(mine_lat)
             statuses.extend(mine_status)
 
-    threads = [
-        threading.Thread(target=judge_thread, args=(u, j, rng.random())) for u, j in plan["judges"]
-    ]
+    threads = []
+    for username, judge_id in plan["judges"]:
+        cookies, token = sessions[username]
+        client = Client(*server)
+        client.cookies, client.accept_cookies = dict(cookies), False
+        seed = rng.random()  # the same per judge for both targets: the same sheets in order
+        requests = requests_for(plan, judge_id, seed, target, token)[part]
+        threads.append(threading.Thread(target=judge_thread, args=(client, requests)))
     for t in threads:
         t.start()
-    try:
-        ready.wait()
-    except threading.BrokenBarrierError:
-        for t in threads:
-            t.join()
-        raise RuntimeError(f"a client failed before the start: {failures[:1]}") from None
+    ready.wait()
     started = time.perf_counter()
     for t in threads:
         t.join()
@@ -256,25 +271,47 @@ def run_clients(servers: dict, plan: dict, target: str) -> dict:
     return {"wall": wall, "latencies": latencies, "statuses": statuses}
 
 
-def one_round(kind: str, tmp: Path, round_no: int, server: dict) -> dict | None:
-    """Build a fresh database, serve it twice, run the targets in rotated order, count."""
+def schedule(round_no: int, segments: int) -> list[tuple[str, int]]:
+    """The (target, segment) runs of a round: the targets' order rotated with the round,
+    and reversed from one segment to the next (bare, app, app, bare, … / app, bare, …), so
+    that both meet the same moments of a shared machine."""
+    order = list(TARGETS[round_no % 2 :] + TARGETS[: round_no % 2])
+    runs = []
+    for segment in range(segments):
+        runs += [(target, segment) for target in order]
+        order.reverse()
+    return runs
+
+
+def one_round(kind: str, tmp: Path, round_no: int, server: dict, segments: int) -> dict | None:
+    """Build a fresh database, serve it twice, run the targets' segments in turn, count."""
     name = f"judging_bench_scoring_{round_no}"
     url = fresh_database(kind, tmp, name)
     if url is None:
         return None
     try:
         plan = build_contest(url)
-        expected = len(plan["judges"]) * len(plan["entries"])
-        order = TARGETS[round_no % 2 :] + TARGETS[: round_no % 2]
+        per_judge = len(plan["entries"])
+        expected = len(plan["judges"]) * per_judge
+        bounds = [round(i * per_judge / segments) for i in range(segments + 1)]
+        parts = [slice(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
         load = [round(os.getloadavg()[0], 2)]
+        runs = {t: {"wall": 0.0, "latencies": [], "statuses": []} for t in TARGETS}
+        plan_order = schedule(round_no, segments)
         with (
             gunicorn(url, app="wsgi:app", **server) as app_server,
             gunicorn(url, app="bench.bare_upsert:app", **server) as bare_server,
         ):
             servers = {"app": app_server, "bare": bare_server}
-            runs = {target: run_clients(servers, plan, target) for target in order}
+            sessions = sign_in_judges(*app_server, plan)
+            for target, segment in plan_order:
+                run = run_segment(servers[target], plan, target, sessions, parts[segment])
+                runs[target]["wall"] += run["wall"]
+                runs[target]["latencies"] += run["latencies"]
+                runs[target]["statuses"] += run["statuses"]
         load.append(round(os.getloadavg()[0], 2))
-        result = {"order": list(order), "load_average": load, "sheets": expected}
+        order = [t for t, segment in plan_order if segment == 0]
+        result = {"order": order, "load_average": load, "sheets": expected}
         for target, stage in (("app", plan["stage"]), ("bare", plan["bare_stage"])):
             run, counts = runs[target], count_after(url, stage)
             statuses = run["statuses"]
@@ -346,18 +383,23 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--segments", type=int, default=2)
     args = parser.parse_args()
     server = {"workers": args.workers, "threads": args.threads, "worker_class": args.worker_class}
     print(
         f"gunicorn {args.worker_class} {args.workers} x {args.threads} (app and bare alike); "
-        f"{JUDGES} judges x {sum(ENTRIES.values())} sheets; median of {args.rounds} rotated "
-        f"rounds; nproc {os.cpu_count()}",
+        f"{JUDGES} judges x {sum(ENTRIES.values())} sheets in {args.segments} segments; median of "
+        f"{args.rounds} rotated rounds; nproc {os.cpu_count()}",
         flush=True,
     )
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.db.split(","):
-            rounds = [r for i in range(args.rounds) if (r := one_round(kind, Path(tmp), i, server))]
+            rounds = [
+                r
+                for i in range(args.rounds)
+                if (r := one_round(kind, Path(tmp), i, server, args.segments))
+            ]
             if not rounds:
                 continue
             results[kind] = summarize(kind, rounds)
