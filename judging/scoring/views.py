@@ -91,8 +91,17 @@ def sheet(stage_id: int, entry_id: int):
         if posted is None:
             status = 400
         else:
+            # The answer to a save is made before it: on SQLite the write lock is held from
+            # the first write to the commit, every other judge's save waiting, so the less
+            # runs in between, the more sheets are saved a second (bench/scoring.py).
+            if posted.submit:  # a submission locks the sheet, a save keeps it a draft
+                code = target.entry_code
+                saved_message = _("Submitted. Your sheet for %(code)s is locked.", code=code)
+            else:
+                saved_message = _("Draft saved.")
+            answer = redirect(url_for("scoring.sheet", stage_id=stage_id, entry_id=entry_id))
             try:
-                saved = services.write_sheet(
+                services.write_sheet(
                     target=target,
                     points=posted.points,
                     comment=posted.comment,
@@ -114,12 +123,8 @@ def sheet(stage_id: int, entry_id: int):
             except services.NotFound:
                 abort(404)
             else:
-                code = target.entry_code
-                if saved.is_submitted:
-                    flash(_("Submitted. Your sheet for %(code)s is locked.", code=code), "success")
-                else:
-                    flash(_("Draft saved."), "success")
-                return redirect(url_for("scoring.sheet", stage_id=stage_id, entry_id=entry_id))
+                flash(saved_message, "success")
+                return answer
 
     judge, stage, entry = _load(stage_id, entry_id)
     current = find_sheet(judge, entry, stage)
