@@ -54,9 +54,11 @@ test-postgres: setup
 	  $(BIN)/python -m tests.fresh_database "$$TEST_DATABASE_URL" && $(BIN)/pytest; \
 	else echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; fi
 
-# Every bench/*.py except the shared helpers; each prints medians and a same-run baseline.
-BENCH_HELPERS := bench/__init__.py bench/common.py bench/wsgi_bench.py bench/wsgi_app.py \
-                 bench/bare_hello.py bench/crowd.py bench/contest_data.py
+# Every bench/*.py except the shared helpers and the profile (bench/scoring_profile.py, run
+# by hand); each prints medians and a same-run baseline.
+BENCH_HELPERS := bench/__init__.py bench/common.py bench/wsgi_app.py \
+                 bench/bare_hello.py bench/bare_upsert.py bench/crowd.py bench/contest_data.py \
+                 bench/scoring_profile.py
 BENCHES := $(filter-out $(BENCH_HELPERS),$(wildcard bench/*.py))
 
 bench: setup

@@ -76,7 +76,7 @@ def gunicorn(
     workers: int = 4,
     worker_class: str = "sync",
     threads: int = 1,
-    app: str = "bench.wsgi_bench:app",
+    app: str = "wsgi:app",
 ):
     """Run gunicorn on a free port against database_url; yields (host, port)."""
     port = free_port()
@@ -129,14 +129,15 @@ class Client:
         #: False: keep sending the cookies held now and ignore new ones (see bench/scoring.py)
         self.accept_cookies = True
 
-    def request(self, method: str, path: str, form: dict | None = None):
-        """Send a request; returns (status, body text, seconds)."""
+    def request(self, method: str, path: str, form: dict | str | None = None):
+        """Send a request (a form as a dict, or already encoded); returns (status, body
+        text, seconds)."""
         headers = {}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
-            body = urlencode(form)
+            body = form if isinstance(form, str) else urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         started = time.perf_counter()
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)

@@ -9,8 +9,9 @@ from flask import Flask, request
 from flask_babel import get_locale
 
 from judging.common.language import LANG_COOKIE, chosen_language
+from judging.common.sessions import SessionInterface
 from judging.config import INSTANCE_DIR, Config, TestingConfig
-from judging.extensions import babel, csrf, db, limiter, login_manager, migrate
+from judging.extensions import babel, csrf, db, init_limiter, login_manager, migrate
 
 __all__ = ["create_app", "Config", "TestingConfig"]
 
@@ -43,6 +44,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
         instance_path=str(INSTANCE_DIR),
     )
     base = Config() if config is None or isinstance(config, dict) else config
+    app.session_interface = SessionInterface()
     app.config.from_object(base)
     if isinstance(config, dict):
         app.config.update(config)
@@ -58,7 +60,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    limiter.init_app(app)
+    init_limiter(app)
 
     with app.app_context():
         configure_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from judging.common.db import insert_for
 from judging.common.models import UTCDateTime, utcnow
+from judging.common.transactions import execute_core
 from judging.extensions import db
 
 #: The ``prev_hash`` of a chain's first event.
@@ -143,14 +144,12 @@ def _new_head() -> sa.Executable:
 
 def _lock_head(chain: int) -> str:
     """Lock the chain's head (creating it if new) and return the hash of its last event."""
-    last = db.session.execute(_LOCK_HEAD, {"chain": chain}).scalar()
+    last = execute_core(_LOCK_HEAD, {"chain": chain}).scalar()
     if last is None:
         # Two first writers may both get here: ON CONFLICT lets the second wait for the
         # first and then do nothing, and both go on to lock the one row.
-        db.session.execute(
-            _new_head(), {"chain_key": chain, "last_hash": GENESIS, "event_count": 0}
-        )
-        last = db.session.execute(_LOCK_HEAD, {"chain": chain}).scalar_one()
+        execute_core(_new_head(), {"chain_key": chain, "last_hash": GENESIS, "event_count": 0})
+        last = execute_core(_LOCK_HEAD, {"chain": chain}).scalar_one()
     return last
 
 
@@ -193,8 +192,8 @@ def record(
         "prev_hash": prev_hash,
     }
     event["hash"] = digest = event_hash(event, prev_hash)
-    event_id = db.session.execute(_INSERT, event).scalar_one()
-    db.session.execute(_ADVANCE_HEAD, {"chain": chain, "event_id": event_id, "event_hash": digest})
+    event_id = execute_core(_INSERT, event).scalar_one()
+    execute_core(_ADVANCE_HEAD, {"chain": chain, "event_id": event_id, "event_hash": digest})
 
 
 # ------------------------------------------------------------------ verification

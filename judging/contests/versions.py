@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from judging.common.db import insert_for
+from judging.common.transactions import execute_core
 from judging.contests.models import Contest, Group, Stage, StageVersion
 from judging.extensions import db
 
@@ -125,12 +126,39 @@ def bump_data_version(contest_id: int) -> None:
     db.session.info["data_version_bumped"] = True
 
 
+_bump_one: dict[str, sa.Executable] = {}
+
+
+def _bump_one_statement() -> sa.Executable:
+    """The upsert of one (stage, group) version, built once per dialect: a score sheet's
+    submission runs it on every request, and building it cost more than running it."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _bump_one:
+        stmt = insert_for(db.session, StageVersion).values(
+            stage_id=sa.bindparam("stage"),
+            group_id=sa.bindparam("group"),
+            contest_id=sa.bindparam("contest"),
+            version=1,
+        )
+        _bump_one[dialect] = stmt.on_conflict_do_update(
+            index_elements=["stage_id", "group_id"],
+            set_={"version": StageVersion.version + 1},
+        )
+    return _bump_one[dialect]
+
+
 def bump_stage_version(
     contest_id: int, *, stage_id: int | None = None, group_id: int | None = None
 ) -> None:
     """Mark that sheets (or the live state) of a group in a stage changed, in the caller's
     transaction; ``None`` for the stage or the group means every one of the contest's.
     One statement: the missing rows are made, the others grow by one."""
+    if stage_id is not None and group_id is not None:
+        # One known pair (a submitted sheet): no need to look the pairs up.
+        params = {"stage": stage_id, "group": group_id, "contest": contest_id}
+        execute_core(_bump_one_statement(), params)
+        db.session.info["data_version_bumped"] = True
+        return
     pairs = (
         sa.select(
             Stage.id.label("stage_id"),

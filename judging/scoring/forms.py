@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
@@ -20,6 +21,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from judging.common.forms import BaseForm
 from judging.common.numbers import plain
 from judging.scoring.rubric import CriterionSpec
+from judging.scoring.services import MAX_COMMENT
 
 
 def _strip(value):
@@ -55,7 +57,7 @@ class SheetFormBase(BaseForm):
     """Fields every sheet has; the criteria are added per rubric."""
 
     version = HiddenField(default="0")
-    comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=MAX_COMMENT)])
 
     def criterion_fields(self) -> list[PointsField]:
         """The points fields in rubric order."""
@@ -82,6 +84,60 @@ def sheet_form_class(rubric: tuple[CriterionSpec, ...]) -> type[SheetFormBase]:
         for c in rubric
     }
     return type("SheetForm", (SheetFormBase,), attrs)
+
+
+@dataclass(frozen=True, slots=True)
+class PostedSheet:
+    """A sheet's form as posted: what was typed per criterion id, the comment, the version
+    the form was loaded with, and whether it was sent to submit."""
+
+    points: dict[int, str | None]
+    comment: str
+    version: str
+    submit: bool
+
+    @property
+    def expected_version(self) -> int:
+        """The version as a number (-1, which matches no sheet, when it is not one)."""
+        try:
+            return int(self.version or "0")
+        except ValueError:
+            return -1
+
+    @classmethod
+    def of_form(cls, form: SheetFormBase, *, submit: bool) -> PostedSheet:
+        """What a validated sheet form holds."""
+        return cls(form.raw_points(), form.comment.data or "", form.version.data or "0", submit)
+
+
+#: The bodies ``posted_sheet`` reads (a browser's form posts); anything else goes through
+#: the form class, which also reads JSON.
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def posted_sheet(rubric: tuple[CriterionSpec, ...], request) -> PostedSheet | None:
+    """The sheet form's data read straight from a posted form, exactly as
+    ``sheet_form_class(rubric)`` reads and validates it; None when that form would not
+    validate or the body is not a form post (then build the form: it says why).
+
+    The form class costs more to build than the rest of a submission's checks (the
+    profile of bench/scoring_profile.py), and a submission needs only its few values:
+    the scoring page's POST reads them here and builds the form only to show a page.
+    tests/scoring/test_forms.py holds the two readings equal. (CSRF is checked for every
+    POST by ``CSRFProtect`` before any view, and the form then skips it too.)
+    """
+    if request.mimetype not in FORM_MIMETYPES:
+        return None
+    data = request.form
+    comment = data.get("comment")
+    if comment is not None and len(comment) > MAX_COMMENT:  # SheetFormBase.comment's Length
+        return None
+    return PostedSheet(
+        points={c.id: _strip(data.get(f"c{c.id}")) for c in rubric},
+        comment=comment or "",
+        version=data.get("version") or "0",
+        submit=data.get("action") == "submit",
+    )
 
 
 class ConflictForm(BaseForm):

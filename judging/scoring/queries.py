@@ -10,13 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from judging.common.audit import AuditEvent
-from judging.common.enums import EntryStatus, SheetState
-from judging.contests.models import Stage
+from judging.common.enums import EntryStatus, SheetState, StageState
+from judging.contests.models import Criterion, Stage
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Assignment, Judge
 from judging.judges.queries import on_panel
 from judging.scoring.models import Score, ScoreSheet
+from judging.scoring.rubric import RUBRIC_COLUMNS, CriterionSpec
 
 NOT_STARTED = "not_started"
 SHEET_STATES = (NOT_STARTED, "draft", "submitted")
@@ -131,6 +132,97 @@ def scoring_context(user_id: int, stage_id: int, entry_id: int):
         _CONTEXT, {"user": user_id, "stage": stage_id, "entry": entry_id}
     ).one_or_none()
     return tuple(row) if row is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class SheetTarget:
+    """Whose sheet of which entry in which stage, as plain values, with the entry's rubric:
+    what saving a sheet reads before it writes (``sheet_target``: one query, no ORM)."""
+
+    judge_id: int
+    user_id: int
+    contest_id: int
+    stage_id: int
+    stage_state: StageState
+    entry_id: int
+    group_id: int
+    entry_code: str
+    entry_status: EntryStatus
+    rubric: tuple[CriterionSpec, ...]
+
+    @property
+    def entry_is_active(self) -> bool:
+        """Whether the entry still competes (``Entry.is_active``)."""
+        return self.entry_status == EntryStatus.REGISTERED
+
+    @classmethod
+    def of(cls, *, judge: Judge, stage: Stage, entry: Entry, rubric) -> SheetTarget:
+        """The target of loaded models (the caller checks they belong together)."""
+        return cls(
+            judge_id=judge.id,
+            user_id=judge.user_id,
+            contest_id=stage.contest_id,
+            stage_id=stage.id,
+            stage_state=stage.state,
+            entry_id=entry.id,
+            group_id=entry.group_id,
+            entry_code=entry.code,
+            entry_status=entry.status,
+            rubric=tuple(rubric),
+        )
+
+
+_TARGET = (
+    sa.select(
+        Judge.id,
+        Judge.user_id,
+        Stage.contest_id,
+        Stage.id,
+        Stage.state,
+        Entry.id,
+        Entry.group_id,
+        Entry.code,
+        Entry.status,
+        *RUBRIC_COLUMNS,
+    )
+    .select_from(Judge)
+    .join(Stage, Stage.contest_id == Judge.contest_id)
+    .join(Entry, Entry.contest_id == Stage.contest_id)
+    .join(
+        Assignment,
+        sa.and_(
+            Assignment.stage_id == Stage.id,
+            Assignment.judge_id == Judge.id,
+            Assignment.entry_id == Entry.id,
+        ),
+    )
+    .outerjoin(
+        Criterion, sa.and_(Criterion.stage_id == Stage.id, Criterion.group_id == Entry.group_id)
+    )
+    .where(
+        Judge.user_id == sa.bindparam("user"),
+        Stage.id == sa.bindparam("stage"),
+        Entry.id == sa.bindparam("entry"),
+        on_panel(),
+    )
+    .order_by(Criterion.position)
+)
+
+
+def sheet_target(user_id: int, stage_id: int, entry_id: int) -> SheetTarget | None:
+    """The sheet the user would write for entry in stage, with its rubric, or None when
+    ``scoring_context`` would find none (one query, plain values: the scoring page's POST
+    reads this and no model; the models are loaded only to render a page)."""
+    rows = (
+        db.session.connection()
+        .execute(_TARGET, {"user": user_id, "stage": stage_id, "entry": entry_id})
+        .all()
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    rubric = tuple(CriterionSpec(*row[9:]) for row in rows if row[9] is not None)
+    return SheetTarget(*first[:9], rubric=rubric)
 
 
 def judge_for(user_id: int, contest_id: int) -> Judge | None:

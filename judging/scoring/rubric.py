@@ -23,15 +23,17 @@ class CriterionSpec:
     step: Decimal
 
 
+#: A ``CriterionSpec``'s columns, in its fields' order.
+RUBRIC_COLUMNS = (
+    Criterion.id,
+    Criterion.position,
+    Criterion.name,
+    Criterion.description,
+    Criterion.max_points,
+    Criterion.step,
+)
 _RUBRIC = (
-    sa.select(
-        Criterion.id,
-        Criterion.position,
-        Criterion.name,
-        Criterion.description,
-        Criterion.max_points,
-        Criterion.step,
-    )
+    sa.select(*RUBRIC_COLUMNS)
     .where(Criterion.stage_id == sa.bindparam("stage"), Criterion.group_id == sa.bindparam("group"))
     .order_by(Criterion.position)
 )

@@ -28,6 +28,7 @@ from judging.common.enums import (
 )
 from judging.common.models import utcnow
 from judging.common.numbers import plain
+from judging.common.transactions import execute_core
 from judging.contests.models import Criterion, Stage
 from judging.contests.versions import bump_stage_version
 from judging.entries.models import Entry
@@ -36,7 +37,7 @@ from judging.judges.models import Assignment, Conflict, Judge
 from judging.judges.queries import judges_entry, on_panel
 from judging.ranking import CENT
 from judging.scoring.models import Score, ScoreSheet, sheet_totals
-from judging.scoring.queries import submitted_sheets
+from judging.scoring.queries import SheetTarget, submitted_sheets
 from judging.scoring.rubric import CriterionSpec, rubric_specs
 
 MAX_COMMENT = 2000
@@ -196,6 +197,7 @@ _MAY_WRITE = (
         on_panel(),
     )
 )
+_SHEETS = ScoreSheet.__table__
 _SHEET_ID = sa.select(ScoreSheet.id).where(*_SHEET_KEY)
 _SHEET_STATE = sa.select(ScoreSheet.state).where(*_SHEET_KEY)
 _UPDATE_SHEET = (
@@ -205,6 +207,7 @@ _UPDATE_SHEET = (
         ScoreSheet.version == sa.bindparam("expected"),
         ScoreSheet.state == SheetState.DRAFT,
     )
+    .where(_MAY_WRITE.exists())
     .values(
         version=ScoreSheet.version + 1,
         state=sa.bindparam("new_state"),
@@ -216,6 +219,29 @@ _UPDATE_SHEET = (
     )
     .returning(ScoreSheet.id)
 )
+#: A new sheet's row, written only when ``_MAY_WRITE`` holds (so the check costs no
+#: statement of its own); the values are typed by their columns.
+_NEW_SHEET_COLUMNS = {
+    "stage_id": "stage",
+    "judge_id": "judge",
+    "entry_id": "entry",
+    "state": "state",
+    "comment": "comment",
+    "version": None,
+    "created_at": "now",
+    "updated_at": "now",
+    "submitted_at": "submitted_at",
+    "total_hundredths": "total_hundredths",
+    "points_count": "points_count",
+}
+_NEW_SHEET_ROW = sa.select(
+    *(
+        sa.bindparam(param, type_=_SHEETS.c[column].type)
+        if param is not None
+        else sa.literal(1, _SHEETS.c[column].type)
+        for column, param in _NEW_SHEET_COLUMNS.items()
+    )
+).where(_MAY_WRITE.exists())
 _DELETE_CLEARED = Score.__table__.delete().where(
     Score.sheet_id == sa.bindparam("sheet"),
     Score.criterion_id.not_in(sa.bindparam("keep", expanding=True)),
@@ -227,8 +253,10 @@ def _upsert(name: str) -> sa.Executable:
     """The dialect's ON CONFLICT statements, built once per dialect."""
     dialect = db.session.get_bind().dialect.name
     if dialect not in _upserts:
-        sheet = insert_for(db.session, ScoreSheet.__table__).on_conflict_do_nothing(
-            index_elements=["stage_id", "judge_id", "entry_id"]
+        sheet = (
+            insert_for(db.session, _SHEETS)
+            .from_select(list(_NEW_SHEET_COLUMNS), _NEW_SHEET_ROW)
+            .on_conflict_do_nothing(index_elements=["stage_id", "judge_id", "entry_id"])
         )
         score = insert_for(db.session, Score.__table__)
         _upserts[dialect] = {
@@ -274,14 +302,39 @@ def save_sheet(
 
     ``expected_version`` is the version the form was loaded with (0: no sheet yet).
     Raises NotFound, InvalidPoints or StaleSheet; on success the version grew by one.
+    """
+    if entry.contest_id != stage.contest_id:
+        raise NotFound()
+    if rubric is None:
+        rubric = rubric_specs(stage.id, entry.group_id)
+    target = SheetTarget.of(judge=judge, stage=stage, entry=entry, rubric=rubric)
+    return write_sheet(
+        target=target,
+        points=points,
+        comment=comment,
+        expected_version=expected_version,
+        submit=submit,
+    )
+
+
+def write_sheet(
+    *,
+    target: SheetTarget,
+    points: Mapping[int, object],
+    comment: str,
+    expected_version: int,
+    submit: bool,
+) -> SavedSheet:
+    """``save_sheet`` for a target read as plain values (``queries.sheet_target``, as the
+    scoring page's POST does: no model is loaded to save a sheet).
+
     The checks and the points are read first; the write lock is held only for the writes.
     """
-    stage_id, judge_id, entry_id, group_id = stage.id, judge.id, entry.id, entry.group_id
-    contest_id, user_id = stage.contest_id, judge.user_id
-    if rubric is None:
-        rubric = rubric_specs(stage_id, entry.group_id)
-    writable = stage.state in (StageState.OPEN, StageState.CLOSED)
-    if not (writable and entry.is_active and entry.contest_id == contest_id):
+    stage_id, judge_id, entry_id = target.stage_id, target.judge_id, target.entry_id
+    group_id, contest_id, user_id = target.group_id, target.contest_id, target.user_id
+    rubric = target.rubric
+    writable = target.stage_state in (StageState.OPEN, StageState.CLOSED)
+    if not (writable and target.entry_is_active):
         raise NotFound()
     clean = check_points(rubric, points, complete=submit)
     comment = (comment or "").strip()[:MAX_COMMENT]
@@ -290,23 +343,19 @@ def save_sheet(
     key = {"stage": stage_id, "judge": judge_id, "entry": entry_id}
 
     with write_phase(db.session):
-        if not _may_write(stage_id, judge_id, entry_id):
-            raise NotFound()
+        # The rules (_MAY_WRITE) are part of the write itself; when it writes nothing,
+        # the statements below say why, off the common path.
         now = utcnow()
         submitted_at = now if submit else None
         if expected_version == 0:
             old = None
-            sheet_id = db.session.execute(
+            sheet_id = execute_core(
                 _upsert("new_sheet"),
                 {
-                    "stage_id": stage_id,
-                    "judge_id": judge_id,
-                    "entry_id": entry_id,
+                    **key,
                     "state": state,
                     "comment": comment,
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
+                    "now": now,
                     "submitted_at": submitted_at,
                     **totals,
                 },
@@ -314,7 +363,7 @@ def save_sheet(
         else:
             current = db.session.execute(_SHEET_ID, key).scalar()
             old = describe_sheet(current) if current is not None else None
-            sheet_id = db.session.execute(
+            sheet_id = execute_core(
                 _UPDATE_SHEET,
                 {
                     **key,
@@ -328,6 +377,8 @@ def save_sheet(
                 },
             ).scalar()
         if sheet_id is None:
+            if not _may_write(stage_id, judge_id, entry_id):
+                raise NotFound()
             if db.session.execute(_SHEET_STATE, key).scalar() == SheetState.SUBMITTED:
                 raise StaleSheet(_("This sheet has already been submitted and is locked."))
             raise StaleSheet(
@@ -364,9 +415,9 @@ def _write_scores(sheet_id: int, clean: Mapping[int, Decimal], *, replace: bool)
     """Make the sheet's score rows exactly ``clean``: upsert the given, delete the cleared."""
     rows = [{"sheet_id": sheet_id, "criterion_id": cid, "points": p} for cid, p in clean.items()]
     if rows:
-        db.session.execute(_upsert("replace_scores" if replace else "new_scores"), rows)
+        execute_core(_upsert("replace_scores" if replace else "new_scores"), rows)
     if replace:
-        db.session.execute(_DELETE_CLEARED, {"sheet": sheet_id, "keep": list(clean) or [-1]})
+        execute_core(_DELETE_CLEARED, {"sheet": sheet_id, "keep": list(clean) or [-1]})
 
 
 def may_declare_conflict(*, judge: Judge, entry: Entry, stage: Stage) -> str | None:

@@ -16,16 +16,23 @@ from judging.common.transactions import refuse
 from judging.contests.models import Stage
 from judging.contests.queries import contest_or_404
 from judging.entries.models import Entry
-from judging.extensions import db
+from judging.extensions import db, unlimited
 from judging.judges.models import Judge
 from judging.judges.queries import contest_judges
 from judging.scoring import queries, services
-from judging.scoring.forms import ConflictForm, ReopenForm, sheet_form_class
+from judging.scoring.forms import (
+    ConflictForm,
+    PostedSheet,
+    ReopenForm,
+    posted_sheet,
+    sheet_form_class,
+)
 from judging.scoring.models import ScoreSheet
 from judging.scoring.queries import find_sheet, scoring_context
-from judging.scoring.rubric import rubric_specs
 
 bp = Blueprint("scoring", __name__)
+# Only sign-in attempts are rate-limited (auth); a judge's submissions are not.
+unlimited(bp)
 
 
 def _load(stage_id: int, entry_id: int) -> tuple[Judge, Stage, Entry]:
@@ -60,53 +67,71 @@ def _typed_total(form) -> str:
 @reads_first
 @judge_required
 def sheet(stage_id: int, entry_id: int):
-    """Show an entry with the judge's sheet; save a draft or submit it."""
-    judge, stage, entry = _load(stage_id, entry_id)
-    rubric = rubric_specs(stage.id, entry.group_id)
-    form = sheet_form_class(rubric)()
+    """Show an entry with the judge's sheet; save a draft or submit it.
+
+    A submission reads its target as plain values and the form's few fields straight
+    from the request (``queries.sheet_target``, ``forms.posted_sheet``): no model and no
+    form object is built to save a sheet, only to show a page.
+    """
+    target = queries.sheet_target(current_user.id, stage_id, entry_id)
+    if target is None:
+        abort(404)
+    form_class = sheet_form_class(target.rubric)
+    form = None
     status = 200
+    stale = False
 
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            version = int(form.version.data or "0")
-        except ValueError:
-            version = -1  # matches no sheet: answered as stale
-        try:
-            saved = services.save_sheet(
-                judge=judge,
-                entry=entry,
-                stage=stage,
-                points=form.raw_points(),
-                comment=form.comment.data or "",
-                expected_version=version,
-                submit=request.form.get("action") == "submit",
-                rubric=rubric,
-            )
-        except services.InvalidPoints as err:
-            for field in form.criterion_fields():
-                if field.criterion.id in err.errors:
-                    field.errors = [err.errors[field.criterion.id]]
-            flash(err.message, "error")
+    if request.method == "POST":
+        submit = request.form.get("action") == "submit"
+        posted = posted_sheet(target.rubric, request)
+        if posted is None:  # not a plain form post, or one the form refuses: as it reads it
+            form = form_class()
+            if form.validate_on_submit():
+                posted = PostedSheet.of_form(form, submit=submit)
+        if posted is None:
             status = 400
-        except services.StaleSheet as err:
-            flash(err.message, "error")
-            _fill_from_sheet(form, find_sheet(judge, entry, stage))
-            status = 409
-        except services.NotFound:
-            abort(404)
         else:
-            code = entry.code
-            if saved.is_submitted:
-                flash(_("Submitted. Your sheet for %(code)s is locked.", code=code), "success")
+            # The answer to a save is made before it: on SQLite the write lock is held from
+            # the first write to the commit, every other judge's save waiting, so the less
+            # runs in between, the more sheets are saved a second (bench/scoring.py).
+            if posted.submit:  # a submission locks the sheet, a save keeps it a draft
+                code = target.entry_code
+                saved_message = _("Submitted. Your sheet for %(code)s is locked.", code=code)
             else:
-                flash(_("Draft saved."), "success")
-            return redirect(url_for("scoring.sheet", stage_id=stage_id, entry_id=entry_id))
-    elif request.method == "POST":
-        status = 400
-    else:
-        _fill_from_sheet(form, find_sheet(judge, entry, stage))
+                saved_message = _("Draft saved.")
+            answer = redirect(url_for("scoring.sheet", stage_id=stage_id, entry_id=entry_id))
+            try:
+                services.write_sheet(
+                    target=target,
+                    points=posted.points,
+                    comment=posted.comment,
+                    expected_version=posted.expected_version,
+                    submit=posted.submit,
+                )
+            except services.InvalidPoints as err:
+                form = form or form_class()
+                for field in form.criterion_fields():
+                    if field.criterion.id in err.errors:
+                        field.errors = [err.errors[field.criterion.id]]
+                flash(err.message, "error")
+                status = 400
+            except services.StaleSheet as err:
+                flash(err.message, "error")
+                form = form or form_class()
+                stale = True  # shows the sheet as saved, below
+                status = 409
+            except services.NotFound:
+                abort(404)
+            else:
+                flash(saved_message, "success")
+                return answer
 
+    judge, stage, entry = _load(stage_id, entry_id)
     current = find_sheet(judge, entry, stage)
+    if form is None:
+        form = form_class()
+    if request.method != "POST" or stale:
+        _fill_from_sheet(form, current)
     return (
         render_template(
             "scoring/sheet.html",
@@ -115,7 +140,7 @@ def sheet(stage_id: int, entry_id: int):
             judge=judge,
             stage=stage,
             entry=entry,
-            rubric=rubric,
+            rubric=target.rubric,
             form=form,
             sheet=current,
             conflict_form=ConflictForm(),
