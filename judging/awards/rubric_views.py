@@ -102,6 +102,8 @@ def _lines(form: RubricForm, known: set[int]) -> list[Line] | None:
                 ok = False
             seen.add(value)
     if ok and not lines:
+        if not form.criteria.entries:  # a post without the rubric's lines at all
+            abort(400)
         form.criteria[0].form.name.errors.append(_("A rubric needs at least one criterion."))
         ok = False
     return lines if ok else None

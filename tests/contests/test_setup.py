@@ -302,6 +302,7 @@ def test_a_bad_rubric_names_the_line_and_field(organizer_client, staged):
         ]
     )
     assert _post(organizer_client, URL, same).status_code == 400
+    assert _post(organizer_client, URL, {}).status_code == 400, "no lines at all"
     assert database_state() == before
 
 
