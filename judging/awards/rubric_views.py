@@ -20,10 +20,9 @@ from judging.awards.rubric import (
 )
 from judging.awards.views import bp
 from judging.common.decorators import organizer_required
+from judging.common.numbers import more_places
 from judging.contests.queries import contest_or_404
 from judging.scoring.forms import RubricForm
-
-_CENT = Decimal("0.01")
 
 
 def _stage_and_group(slug: str, code: str, group_code: str):
@@ -68,9 +67,9 @@ def _lines(form: RubricForm, known: set[int]) -> list[Line] | None:
             if f[name].data in (None, "") and not f[name].errors:
                 f[name].errors.append(_("This field is required."))
         top, step = f.max_points.data, f.step.data
-        if top is not None and (top <= 0 or top != top.quantize(_CENT)):
+        if top is not None and (more_places(top, "0.01") or top <= 0):
             f.max_points.errors.append(_("More than 0, at most 2 decimals."))
-        if step is not None and (step <= 0 or step != step.quantize(_CENT)):
+        if step is not None and (more_places(step, "0.01") or step <= 0):
             f.step.errors.append(_("More than 0, at most 2 decimals."))
         elif step is not None and top is not None and step > top:
             f.step.errors.append(_("At most the maximum."))

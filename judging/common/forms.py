@@ -5,6 +5,7 @@ from __future__ import annotations
 from babel import support
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from wtforms import DecimalField
 from wtforms.i18n import messages_path
 
 _translations: dict[str, support.Translations] = {}
@@ -33,3 +34,14 @@ def clean(value):
     """A form filter for text: no NUL (PostgreSQL refuses it in any text, so it would be
     an error page) and no leading or trailing spaces."""
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+class FiniteDecimalField(DecimalField):
+    """A decimal field that refuses what is not a finite number (NaN, Infinity, sNaN),
+    which WTForms' own range check cannot compare."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))

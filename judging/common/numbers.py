@@ -1,6 +1,6 @@
 """Showing decimals the way people write them."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 
 def plain(value: Decimal | int | None) -> str:
@@ -16,3 +16,14 @@ def yuan(value: Decimal | int | None) -> str:
     if value is None:
         return ""
     return f"{Decimal(value):,.2f}"
+
+
+def more_places(value: Decimal, places: str) -> bool:
+    """Whether a number typed into a form has more decimals than ``places`` ("0.01")
+    allows, or cannot be held at all (not finite, or too large to round there)."""
+    if not value.is_finite():
+        return True
+    try:
+        return value != value.quantize(Decimal(places))
+    except InvalidOperation:
+        return True

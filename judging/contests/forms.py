@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -17,7 +15,8 @@ from wtforms.validators import (
 )
 
 from judging.common.enums import AggregationRule, ContestStatus, StageKind
-from judging.common.forms import BaseForm
+from judging.common.forms import BaseForm, FiniteDecimalField
+from judging.common.numbers import more_places
 
 AUTOMATIC = "auto"
 
@@ -108,17 +107,17 @@ class StageForm(BaseForm):
         _l("Q&A (minutes)"), [InputRequired(), NumberRange(0, 180)], default=7
     )
     advance_quota = IntegerField(_l("Entries advancing"), [Optional(), NumberRange(0, 100000)])
-    advance_threshold = DecimalField(
+    advance_threshold = FiniteDecimalField(
         _l("Advancement threshold (score)"), [Optional(), NumberRange(0, 9999)], places=2
     )
-    weight = DecimalField(_l("Weight in the combined score"), [Optional(), NumberRange(0, 1)])
+    weight = FiniteDecimalField(_l("Weight in the combined score"), [Optional(), NumberRange(0, 1)])
 
     def validate_advance_threshold(self, field):
-        if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
+        if field.data is not None and more_places(field.data, "0.01"):
             raise ValidationError(_l("At most 2 decimals."))
 
     def validate_weight(self, field):
-        if field.data is not None and field.data != field.data.quantize(Decimal("0.0001")):
+        if field.data is not None and more_places(field.data, "0.0001"):
             raise ValidationError(_l("At most 4 decimals."))
 
 
@@ -130,10 +129,10 @@ class AwardTierForm(BaseForm):
     name = StringField(_l("Award name"), [DataRequired(), Length(max=120)], filters=[_strip])
     position = IntegerField(_l("Order"), [InputRequired(), NumberRange(1, 99)], default=1)
     quota = IntegerField(_l("How many"), [InputRequired(), NumberRange(0, 100000)], default=1)
-    prize = DecimalField(_l("Prize (¥ each)"), [InputRequired(), NumberRange(0, 10**9)])
+    prize = FiniteDecimalField(_l("Prize (¥ each)"), [InputRequired(), NumberRange(0, 10**9)])
 
     def validate_prize(self, field):
-        if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
+        if field.data is not None and more_places(field.data, "0.01"):
             raise ValidationError(_l("At most 2 decimals (fen)."))
 
 
@@ -142,6 +141,6 @@ class SpecialAwardForm(BaseForm):
 
     name = StringField(_l("Award name"), [DataRequired(), Length(max=120)], filters=[_strip])
     rule = SelectField(_l("Rule"), choices=[], validate_choice=True)
-    prize = DecimalField(_l("Prize (¥ each)"), [InputRequired(), NumberRange(0, 10**9)])
+    prize = FiniteDecimalField(_l("Prize (¥ each)"), [InputRequired(), NumberRange(0, 10**9)])
 
     validate_prize = AwardTierForm.validate_prize

@@ -7,7 +7,6 @@ from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -18,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional
 
-from judging.common.forms import BaseForm
+from judging.common.forms import BaseForm, FiniteDecimalField
 from judging.common.numbers import plain
 from judging.scoring.rubric import CriterionSpec
 from judging.scoring.services import MAX_COMMENT
@@ -162,8 +161,8 @@ class RubricRowForm(Form):
     id = HiddenField()
     name = StringField(_l("Criterion"), [Optional(), Length(max=120)], filters=[_strip])
     description = TextAreaField(_l("Description"), [Optional(), Length(max=2000)], filters=[_strip])
-    max_points = DecimalField(_l("Max"), [Optional(), NumberRange(0, 1000)])
-    step = DecimalField(_l("Step"), [Optional(), NumberRange(0, 1000)])
+    max_points = FiniteDecimalField(_l("Max"), [Optional(), NumberRange(0, 1000)])
+    step = FiniteDecimalField(_l("Step"), [Optional(), NumberRange(0, 1000)])
     position = IntegerField(_l("Order"), [Optional(), NumberRange(1, 99)])
 
 

@@ -377,3 +377,42 @@ def test_a_contests_dates(organizer_client):
     assert "2026-05-01 – 2026-05-20" in organizer_client.get("/contests/dated").get_data(
         as_text=True
     )
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity", "1e999", "sNaN"])
+def test_numbers_that_are_not_numbers_are_refused(organizer_client, staged, bad):
+    """No typed number, however strange, gets a 500 (WTForms' range check cannot compare
+    a signalling NaN; quantize cannot round 1e999)."""
+    before = database_state()
+    line = {"name": "x", "max_points": bad, "step": "1", "position": "1"}
+    assert _post(organizer_client, URL, _rubric_form([line])).status_code == 400
+    line = {"name": "x", "max_points": "10", "step": bad, "position": "1"}
+    assert _post(organizer_client, URL, _rubric_form([line])).status_code == 400
+    tier = {
+        "tier-stage": "prelim",
+        "tier-group": "angel",
+        "tier-name": "一等奖",
+        "tier-position": "1",
+        "tier-quota": "1",
+        "tier-prize": bad,
+    }
+    assert (
+        _post(organizer_client, "/contests/cx/setup/tiers", tier, "/contests/cx/setup").status_code
+        == 400
+    )
+    stage = {
+        "code": "s2",
+        "name": "复赛",
+        "position": "2",
+        "kind": "online",
+        "judges_per_entry": "3",
+        "rule": "mean",
+        "trim": "1",
+        "min_sheets_to_trim": "5",
+        "pitch_minutes": "8",
+        "qa_minutes": "7",
+        "weight": bad,
+        "advance_threshold": bad,
+    }
+    assert _post(organizer_client, "/contests/cx/setup/stages/new", stage).status_code == 400
+    assert database_state() == before
