@@ -258,14 +258,16 @@ def _codes(entries: Sequence[Entry]) -> list[str]:
 
 def _write_group(stage: Stage, group: Group, entries: Sequence[Entry], seed: str | None) -> None:
     """Replace a group's places in the stage with ``entries`` in order, numbered from 1."""
-    ids = [e.id for e in entries]
+    # The group's places, and any place its entries kept under a group they have left
+    # (by a subquery of the group's entries: no bind parameter per entry).
+    in_group = sa.select(Entry.id).where(Entry.group_id == group.id)
     db.session.execute(
         sa.delete(RunningPosition).where(
             RunningPosition.stage_id == stage.id,
-            sa.or_(RunningPosition.group_id == group.id, RunningPosition.entry_id.in_(ids)),
+            sa.or_(RunningPosition.group_id == group.id, RunningPosition.entry_id.in_(in_group)),
         )
     )
-    if ids:
+    if entries:
         db.session.execute(
             sa.insert(RunningPosition),
             [
@@ -276,7 +278,7 @@ def _write_group(stage: Stage, group: Group, entries: Sequence[Entry], seed: str
                     "position": n,
                     "seed": seed,
                 }
-                for n, entry_id in enumerate(ids, start=1)
+                for n, entry_id in enumerate((e.id for e in entries), start=1)
             ],
         )
 
