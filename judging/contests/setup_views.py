@@ -151,6 +151,20 @@ def _done(contest, anchor: str):
     return redirect(url_for("contests.setup", slug=contest.slug, _anchor=anchor))
 
 
+def _save_or_show(contest, form, key, anchor: str, save):
+    """Save a valid form (``save()``) and go back to its section, or show the setup page
+    again with the refused form's errors under its fields (nothing written)."""
+    if form.validate_on_submit():
+        try:
+            save()
+        except SetupError as error:
+            db.session.rollback()
+            _refused(form, error)
+        else:
+            return _done(contest, anchor)
+    return _page(contest_or_404(contest.slug), {key: form}, 400)
+
+
 @bp.route("/contests/<slug>/setup/contest", methods=["POST"])
 @organizer_required
 def setup_contest(slug: str):
@@ -180,21 +194,15 @@ def setup_group(slug: str, group_id: int | None = None):
     group = _owned(Group, contest, group_id)
     key = ("group", group.id) if group is not None else "group"
     form = GroupForm(prefix=f"g{group.id}" if group is not None else "group")
-    if form.validate_on_submit():
-        try:
-            save_group(
-                contest,
-                group,
-                code=form.code.data,
-                name=form.name.data,
-                position=form.position.data,
-            )
-        except SetupError as error:
-            db.session.rollback()
-            _refused(form, error)
-        else:
-            return _done(contest, "groups")
-    return _page(contest_or_404(slug), {key: form}, 400)
+    return _save_or_show(
+        contest,
+        form,
+        key,
+        "groups",
+        lambda: save_group(
+            contest, group, code=form.code.data, name=form.name.data, position=form.position.data
+        ),
+    )
 
 
 @bp.route("/contests/<slug>/setup/fields", methods=["POST"])
@@ -206,15 +214,13 @@ def setup_field(slug: str, field_id: int | None = None):
     field = _owned(Field, contest, field_id)
     key = ("field", field.id) if field is not None else "field"
     form = FieldForm(prefix=f"f{field.id}" if field is not None else "field")
-    if form.validate_on_submit():
-        try:
-            save_field(contest, field, name=form.name.data, position=form.position.data)
-        except SetupError as error:
-            db.session.rollback()
-            _refused(form, error)
-        else:
-            return _done(contest, "fields")
-    return _page(contest_or_404(slug), {key: form}, 400)
+    return _save_or_show(
+        contest,
+        form,
+        key,
+        "fields",
+        lambda: save_field(contest, field, name=form.name.data, position=form.position.data),
+    )
 
 
 def _quota_inputs(contest, stage, formdata):
@@ -282,24 +288,22 @@ def setup_tier(slug: str, tier_id: int | None = None):
     tier = _owned(AwardTier, contest, tier_id)
     key = ("tier", tier.id) if tier is not None else "tier"
     form = _tier_form(contest, tier, formdata=request.form)
-    if form.validate_on_submit():
-        try:
-            save_tier(
-                contest,
-                tier,
-                stage=contest.stage(form.stage.data),
-                group=contest.group(form.group.data),
-                name=form.name.data,
-                position=form.position.data,
-                quota=form.quota.data,
-                prize=form.prize.data,
-            )
-        except SetupError as error:
-            db.session.rollback()
-            _refused(form, error)
-        else:
-            return _done(contest, "awards")
-    return _page(contest_or_404(slug), {key: form}, 400)
+    return _save_or_show(
+        contest,
+        form,
+        key,
+        "awards",
+        lambda: save_tier(
+            contest,
+            tier,
+            stage=contest.stage(form.stage.data),
+            group=contest.group(form.group.data),
+            name=form.name.data,
+            position=form.position.data,
+            quota=form.quota.data,
+            prize=form.prize.data,
+        ),
+    )
 
 
 @bp.route("/contests/<slug>/setup/specials", methods=["POST"])
@@ -311,14 +315,12 @@ def setup_special(slug: str, award_id: int | None = None):
     award = _owned(SpecialAward, contest, award_id)
     key = ("special", award.id) if award is not None else "special"
     form = _special_form(contest, award, formdata=request.form)
-    if form.validate_on_submit():
-        try:
-            save_special(
-                contest, award, name=form.name.data, rule=form.rule.data, prize=form.prize.data
-            )
-        except SetupError as error:
-            db.session.rollback()
-            _refused(form, error)
-        else:
-            return _done(contest, "awards")
-    return _page(contest_or_404(slug), {key: form}, 400)
+    return _save_or_show(
+        contest,
+        form,
+        key,
+        "awards",
+        lambda: save_special(
+            contest, award, name=form.name.data, rule=form.rule.data, prize=form.prize.data
+        ),
+    )
