@@ -13,6 +13,7 @@ from judging.leaderboard.pages import (
     PAGE_SIZE,
     PageRequest,
     board_page,
+    live,
     positive_int,
     whole_board,
 )
@@ -127,8 +128,8 @@ def api_awards(slug: str):
 def api_live(slug: str):
     """Rule 8's view of the live final: on stage, timer, submitted count, revealed scores."""
 
-    def build(contest, version):
-        return queries.live(contest)
+    def build(contest, versions):
+        return live(contest, versions)
 
     response = cached_json("api_live", slug, (), build, LIVE_CACHE, scope="all", clock=True)
     return with_server_time(response)

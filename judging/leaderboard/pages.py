@@ -51,11 +51,13 @@ def positive_int(raw: str | None, default: int, *, most: int | None = None) -> i
 class BoardMemo:
     """The last few whole standings built, by key; one build per key at a time.
 
-    Bounded by rows, not boards: a few small groups or one very large one.
+    Bounded by rows, not boards: a few small groups or one very large one (``weight`` says
+    how many rows a kept value counts for).
     """
 
-    def __init__(self, max_rows: int = 250_000):
+    def __init__(self, max_rows: int = 250_000, weight=lambda board: len(board["rows"])):
         self.max_rows = max_rows
+        self.weight = weight
         self.items: OrderedDict[Hashable, dict] = OrderedDict()
         self.lock = threading.Lock()
         self.gates: dict[Hashable, threading.Lock] = {}
@@ -82,10 +84,10 @@ class BoardMemo:
 
     def _keep(self, key: Hashable, board: dict) -> None:
         self.items[key] = board
-        rows = sum(len(b["rows"]) for b in self.items.values())
+        rows = sum(self.weight(b) for b in self.items.values())
         while len(self.items) > 1 and rows > self.max_rows:
             _old, dropped = self.items.popitem(last=False)
-            rows -= len(dropped["rows"])
+            rows -= self.weight(dropped)
 
     def clear(self) -> None:
         """Forget everything (tests)."""
@@ -96,6 +98,15 @@ class BoardMemo:
 
 memo = BoardMemo()
 cache.cleared_with.append(memo.clear)
+#: The live final's public view (Rule 8) per contest version: the big screen, its polled
+#: body and the live API show the same data, built once per version for all three.
+live_memo = BoardMemo(max_rows=8, weight=lambda _live: 1)
+cache.cleared_with.append(live_memo.clear)
+
+
+def live(contest: Contest, versions: Versions) -> dict | None:
+    """``queries.live`` of the contest at these versions, built once for every route."""
+    return live_memo.get_or_build((contest.id, versions), lambda: queries.live(contest))
 
 
 def whole_board(contest: Contest, stage: Stage, group: Group, versions: Versions) -> dict:

@@ -15,6 +15,7 @@ from judging.leaderboard.cache import HTML, rendered
 from judging.leaderboard.pages import (
     PageRequest,
     board_page,
+    live,
     page_numbers,
     positive_int,
     whole_board,
@@ -106,10 +107,12 @@ def standings_table(slug: str, code: str, group: str):
 
 
 def _screen_build(fragment: bool):
-    def build(contest, version, lang):
-        live = queries.live(contest)
+    def build(contest, versions, lang):
         body = render_template(
-            "leaderboard/_screen_body.html", contest=contest, live=live, lang=lang
+            "leaderboard/_screen_body.html",
+            contest=contest,
+            live=live(contest, versions),
+            lang=lang,
         )
         if fragment:
             return body

@@ -16,6 +16,7 @@ import pytest
 
 from judging.contests.versions import data_version
 from judging.extensions import db
+from judging.leaderboard import queries
 from judging.leaderboard.cache import RenderCache, SharedStore, rendered
 from judging.leaderboard.cache import cache as render_cache
 from judging.live.services import put_on_stage
@@ -54,6 +55,27 @@ def test_a_sheet_in_one_stage_leaves_another_stages_cached_pages_valid(client, b
         assert client.get(url).headers["ETag"] != before[url].headers["ETag"], url
     assert render_cache.renders == renders + len(LIVE)
     assert client.get(LIVE[1]).get_json() != live
+
+
+def test_the_big_screen_and_the_live_api_build_the_live_view_once_per_version(
+    client, board, monkeypatch
+):
+    """The screen, its polled body and the live API show one view of the live final: it is
+    built once per version for all three, and again after a sheet changes it."""
+    calls = []
+    real = queries.live
+    monkeypatch.setattr(queries, "live", lambda contest: calls.append(1) or real(contest))
+    put_on_stage(stage=board.final, entry=board.entries["A-002"])
+    db.session.commit()
+    screens = ["/screen/dalian-2020", *LIVE]
+    first = {url: client.get(url) for url in screens}
+    assert all(r.status_code == 200 for r in first.values()) and len(calls) == 1
+
+    submit(board.final, board.judges[0], board.entries["A-002"], 70)
+
+    for url in screens:
+        assert client.get(url).headers["ETag"] != first[url].headers["ETag"], url
+    assert len(calls) == 2
 
 
 def test_a_sheet_in_one_group_leaves_the_other_groups_standings_cached(board):
