@@ -9,8 +9,8 @@
   password hash can encode them) and no bidirectional controls (U+202A–U+202E,
   U+2066–U+2069: they make a code or a name read differently from what it is). Every
   form of the app refuses them in its text fields with a message (``judging.common.forms``);
-  a path or a query string holding a NUL is answered before any view (404 / 400), and
-  so is a JSON body that is not an object of strings.
+  a path holding a NUL is answered 404 before any view, NULs in query arguments are
+  dropped, and a JSON body that is not an object of strings is answered 400.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask, abort, request
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
 #: The largest id any table holds (PostgreSQL's ``integer``).
@@ -75,13 +76,18 @@ def _flat(body) -> bool:
 
 
 def _guard():
-    """A path with a NUL names no page (404); a query string with one is a bad request,
-    and so is a JSON body that is not an object of strings (the forms read JSON bodies as
+    """A path with a NUL names no page (404); NULs in query arguments are dropped; a JSON
+    body that is not an object of strings is a bad request (the forms read JSON bodies as
     form data, and no form takes anything else)."""
     if "\x00" in request.path:
         abort(404)
-    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
-        abort(400)
+    pairs = list(request.args.items(multi=True))
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        # Query arguments are filters and page numbers: their NULs go (as the audit
+        # log's filters always dropped them), the rest still applies.
+        request.args = ImmutableMultiDict(
+            [(k.replace("\x00", ""), v.replace("\x00", "")) for k, v in pairs]
+        )
     writes = request.method not in ("GET", "HEAD", "OPTIONS")
     if writes and request.is_json and not _flat(request.get_json(silent=True)):
         abort(400)

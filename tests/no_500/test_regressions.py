@@ -140,9 +140,9 @@ def test_a_nul_in_a_path_is_no_page(client, world, url):
     assert client.get(url).status_code == 404
 
 
-def test_a_nul_in_a_query_argument_is_a_bad_request(organizer_client, world):
-    response = organizer_client.get("/contests/fuzz/stages/prelim/sheets?q=a%00b")
-    assert response.status_code == 400
+def test_a_nul_in_a_query_argument_is_dropped(organizer_client, world):
+    response = organizer_client.get("/contests/fuzz/stages/prelim/sheets?q=A0%0002")
+    assert response.status_code == 200 and "A002" in text(response)  # searched for "A002"
 
 
 @pytest.mark.parametrize("value", HUGE + NOT_DIGITS)
