@@ -50,6 +50,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
         app.config.update(config)
 
     from judging import models  # noqa: F401  (register every mapper)
+    from judging.common import inputs
     from judging.common.db import configure_engine, set_write_intent
     from judging.contests import versions
 
@@ -61,6 +62,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_limiter(app)
+    inputs.install(app)  # ids in routes within the columns' range, no NUL in a path
 
     with app.app_context():
         configure_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -28,6 +29,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(confirm_command)
     app.cli.add_command(assign_command)
     app.cli.add_command(verify_audit)
+    register_backup_commands(app)
 
     from judging.exports.cli import register as register_excel
 
@@ -454,3 +456,73 @@ def verify_audit(ctx: click.Context, slug: str | None, global_chain: bool):
     tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     click.echo(f"BROKEN: {name} ({events}): {report.broken.describe(tz)}")
     ctx.exit(1)
+
+
+# ------------------------------------------------------------------ backups (begin)
+# `backup` and `restore`; the logic is judging.common.backup's.
+
+
+def register_backup_commands(app: Flask) -> None:
+    """Attach ``backup`` and ``restore``."""
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
+
+@click.command("backup")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (SQLite: a database file; PostgreSQL: a pg_dump archive).",
+)
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+def backup_command(output: Path, force: bool):
+    """Write a consistent copy of the database while the app runs on."""
+    from judging.common import backup
+
+    started = time.perf_counter()
+    try:
+        info = backup.backup(db.engine, output, overwrite=force)
+    except backup.BackupError as err:
+        raise click.ClickException(str(err)) from err
+    elapsed = time.perf_counter() - started
+    size = output.stat().st_size
+    click.echo(
+        f"Backed up {backup.database_label(db.engine)} to {output} "
+        f"({info.kind}, schema {info.revision}, {size:,} bytes, {elapsed:.1f} s)."
+    )
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+def restore_command(file: Path, force: bool):
+    """Bring a backup back into the configured database, then check it (stop the app first)."""
+    from judging.common import backup
+    from judging.common.audit import record
+
+    target = backup.database_label(db.engine)
+    db.session.remove()
+    try:
+        info = backup.restore(db.engine, file, force=force)
+    except backup.BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Restored {file} (schema {info.revision}) into {target}.")
+    report = backup.check(db.engine)
+    for problem in report.problems:
+        click.echo(f"PROBLEM: {problem}", err=True)
+    if not report.ok:
+        raise click.ClickException("the restored database failed its checks (above)")
+    with command_transaction():
+        record("database_restore", new={"file": file.name, "revision": info.revision})
+    _, head = backup.migration_revisions()
+    click.echo(
+        f"Checks passed: integrity, schema {info.revision}, {report.chains} audit chains "
+        f"({report.events} events) intact."
+    )
+    if info.revision != head:
+        click.echo(f"The schema is older than this app's ({head}): run `flask init-db` next.")
+
+
+# ------------------------------------------------------------------ backups (end)

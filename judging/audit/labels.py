@@ -73,6 +73,7 @@ ACTIONS = {
     "judge_edit": _l("Judge edited"),
     "judge_password_set": _l("Temporary password set for a judge"),
     "judge_link_reissue": _l("Judge card link reissued"),
+    "database_restore": _l("Database restored from a backup"),
 }
 
 #: Keys of ``old``/``new`` (at any depth), with their names.
@@ -102,6 +103,7 @@ FIELDS = {
     "seconds": _l("Timer (seconds)"),
     "export": _l("Export"),
     "file": _l("File"),
+    "revision": _l("Schema revision"),
     "kind": _l("Imported"),
     "created": _l("Created"),
     "updated": _l("Updated"),

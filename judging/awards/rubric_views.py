@@ -20,6 +20,7 @@ from judging.awards.rubric import (
 )
 from judging.awards.views import bp
 from judging.common.decorators import organizer_required
+from judging.common.inputs import db_id
 from judging.common.numbers import more_places
 from judging.contests.queries import contest_or_404
 from judging.scoring.forms import RubricForm
@@ -51,6 +52,14 @@ def _filled(lines: list[Line]) -> RubricForm:
     return form
 
 
+def _line_id(raw: str) -> int | None:
+    """A criterion id posted back by the form; None for anything that is not one."""
+    try:
+        return db_id(raw)
+    except ValueError:
+        return None
+
+
 def _lines(form: RubricForm, known: set[int]) -> list[Line] | None:
     """The lines the form asks for, or None with errors put under the fields that are wrong.
     An entirely empty line without an id is left out (the new-criterion line, unused)."""
@@ -61,7 +70,7 @@ def _lines(form: RubricForm, known: set[int]) -> list[Line] | None:
         raw_id = (f.id.data or "").strip()
         if not raw_id and not f.name.data and f.max_points.data is None:
             continue
-        if raw_id and (not raw_id.isdigit() or int(raw_id) not in known):
+        if raw_id and _line_id(raw_id) not in known:
             abort(404)
         for name in ("name", "max_points", "step", "position"):
             if f[name].data in (None, "") and not f[name].errors:

@@ -150,7 +150,7 @@ def confirm(slug: str, code: str, kind: str):
             )
         except workflow.WorkflowError as err:
             _refused(form, err)
-            status = 400
+            status = err.status  # 409 when another confirmation came first
         else:
             flash(
                 _("Confirmed and frozen (%(hash)s).", hash=snapshot.content_hash[:12]),

@@ -235,7 +235,7 @@ def _quota_inputs(contest, stage, formdata):
             continue
         raw = (formdata.get(name) or "").strip()
         error = None
-        if raw and (not raw.isascii() or not raw.isdigit() or int(raw) > 100000):
+        if raw and (not raw.isascii() or not raw.isdigit() or len(raw) > 6 or int(raw) > 100000):
             error = _("A whole number from 0, or empty.")
         rows.append((group, name, raw, error))
     return rows

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from judging.common.decorators import organizer_required
 from judging.common.enums import EntryStatus, SheetState, StageState
 from judging.common.forms import clean
+from judging.common.inputs import db_id
 from judging.contests.models import Contest, Stage
 from judging.contests.queries import contest_or_404
 from judging.entries.forms import EntryForm, EntryStatusForm, report_entry_error
@@ -66,7 +67,7 @@ def submitted_sheets(entry: Entry) -> list[tuple[Stage, int]]:
 def index(slug: str):
     """The contest's entries by group: status (with the reason), filters, one page at a time."""
     contest = contest_or_404(slug)
-    group_id = request.args.get("group", type=int)
+    group_id = request.args.get("group", type=db_id)
     if group_id is not None and group_id not in {g.id for g in contest.groups}:
         group_id = None
     status = request.args.get("status")
@@ -77,7 +78,7 @@ def index(slug: str):
         group_id=group_id,
         status=status,
         search=search,
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=db_id),
     )
     return render_template(
         "entries/list.html",

@@ -411,16 +411,23 @@ def parse_number(value) -> Decimal | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, Decimal):
-        return value
+        return value if _bounded(value) else None
     text = clean_key(value).replace(",", "").replace(" ", "")
     percent = text.endswith("%")
     try:
         number = Decimal(text.rstrip("%"))
     except InvalidOperation:
         return None
-    if not number.is_finite():
+    if not _bounded(number):
         return None
     return number / 100 if percent else number
+
+
+def _bounded(number: Decimal) -> bool:
+    """A finite number of sane magnitude: "1E+999999999" would take minutes to turn into
+    an int, "1e-999999999" would round to 0 (judging.common.numbers holds typed numbers
+    to the same bounds)."""
+    return number.is_finite() and number.adjusted() <= 30 and number.as_tuple().exponent >= -30
 
 
 def _show(value) -> str:

@@ -15,12 +15,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from judging.auth.forms import USERNAME
 from judging.common.forms import BaseForm, clean
+from judging.common.inputs import MAX_ID  # ids beyond it name no row: a form error, no query
 from judging.contests.models import Contest
 from judging.judges.services import JudgeError
-
-#: Ids are database integers: a larger number cannot name a row (and PostgreSQL's integer
-#: columns refuse it), so it is a form error, never a query.
-MAX_ID = 2**31 - 1
 
 
 class AddConflictForm(BaseForm):

@@ -12,6 +12,7 @@ from judging.common.audit import record
 from judging.common.decorators import judge_required, organizer_required
 from judging.common.enums import ConflictSource, ConflictStatus, StageState
 from judging.common.forms import BaseForm
+from judging.common.inputs import db_id
 from judging.common.transactions import refuse
 from judging.contests.queries import contest_or_404
 from judging.entries.models import Entry
@@ -37,7 +38,7 @@ bp = Blueprint("judges", __name__)
 def home():
     """Each contest the judge sits on: progress per stage and, for open stages, the entries."""
     state = request.args.get("state") if request.args.get("state") in SHEET_STATES else None
-    group_id = request.args.get("group", type=int)
+    group_id = request.args.get("group", type=db_id)
     panels = []
     for judge in judge_records(current_user):
         progress = judge_progress(judge)
@@ -76,7 +77,7 @@ def cards(slug: str):
     contest = contest_or_404(slug)
     if not BaseForm().validate_on_submit():
         abort(400)
-    wanted = set(request.form.getlist("judge", type=int))
+    wanted = set(request.form.getlist("judge", type=db_id))
     cards = []
     for judge in contest_judges(contest.id):
         if (wanted and judge.id not in wanted) or not judge.user.is_enabled:

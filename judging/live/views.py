@@ -16,6 +16,7 @@ from flask_login import current_user
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageKind, StageState
 from judging.common.http import JSON, api_error, json_body, matches, with_server_time
+from judging.common.inputs import db_id
 from judging.common.models import utcnow
 from judging.contests.models import Contest
 from judging.contests.queries import contest_or_404
@@ -117,7 +118,7 @@ def _entry_from_form(contest) -> Entry | None:
     if not raw:
         return None
     try:
-        entry = db.session.get(Entry, int(raw))
+        entry = db.session.get(Entry, db_id(raw))
     except ValueError:
         entry = None
     if entry is None or entry.contest_id != contest.id:

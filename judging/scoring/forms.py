@@ -8,7 +8,6 @@ from functools import lru_cache
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -17,7 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional
 
-from judging.common.forms import BaseForm, FiniteDecimalField
+from judging.common.forms import BaseForm, FiniteDecimalField, SubForm
+from judging.common.inputs import MAX_ID, refused_text
 from judging.common.numbers import plain
 from judging.scoring.rubric import CriterionSpec
 from judging.scoring.services import MAX_COMMENT
@@ -97,11 +97,13 @@ class PostedSheet:
 
     @property
     def expected_version(self) -> int:
-        """The version as a number (-1, which matches no sheet, when it is not one)."""
-        try:
-            return int(self.version or "0")
-        except ValueError:
+        """The version as a number (-1, which matches no sheet, when it is not one or is
+        beyond any version a sheet can have)."""
+        text = (self.version or "0").strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 10):
             return -1
+        value = int(text)
+        return value if value <= MAX_ID else -1
 
     @classmethod
     def of_form(cls, form: SheetFormBase, *, submit: bool) -> PostedSheet:
@@ -131,10 +133,15 @@ def posted_sheet(rubric: tuple[CriterionSpec, ...], request) -> PostedSheet | No
     comment = data.get("comment")
     if comment is not None and len(comment) > MAX_COMMENT:  # SheetFormBase.comment's Length
         return None
+    points = {c.id: _strip(data.get(f"c{c.id}")) for c in rubric}
+    version = data.get("version")
+    # Every text field's first check (judging.common.forms.plain_text).
+    if any(refused_text(text) for text in (comment, version, *points.values())):
+        return None
     return PostedSheet(
-        points={c.id: _strip(data.get(f"c{c.id}")) for c in rubric},
+        points=points,
         comment=comment or "",
-        version=data.get("version") or "0",
+        version=version or "0",
         submit=data.get("action") == "submit",
     )
 
@@ -155,7 +162,7 @@ class AssignmentForm(BaseForm):
     """The organizer saves a stage's assignment grid (its cells are read as a list)."""
 
 
-class RubricRowForm(Form):
+class RubricRowForm(SubForm):
     """One criterion of a rubric being edited (no CSRF: a part of ``RubricForm``)."""
 
     id = HiddenField()

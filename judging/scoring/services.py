@@ -9,10 +9,9 @@ draft. Services flush; the request commits once.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -27,7 +26,7 @@ from judging.common.enums import (
     StageState,
 )
 from judging.common.models import utcnow
-from judging.common.numbers import plain
+from judging.common.numbers import parse_number, plain
 from judging.common.transactions import execute_core
 from judging.contests.models import Criterion, Stage
 from judging.contests.versions import bump_stage_version
@@ -74,21 +73,10 @@ class InvalidPoints(ScoringError):
 
 
 def parse_decimal(raw) -> Decimal | None:
-    """Read a number typed by a person: full-width digits and stray spaces are fine."""
-    if raw is None:
-        return None
-    if isinstance(raw, Decimal):
-        return raw
-    text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
-    if text == "":
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation as err:
-        raise ValueError(text) from err
-    if not value.is_finite():
-        raise ValueError(text)
-    return value
+    """Read points typed by a person (``judging.common.numbers.parse_number``, the one
+    rule): full-width digits and stray spaces are fine, exponents and other scripts'
+    digits are not numbers."""
+    return parse_number(raw)
 
 
 def check_points(

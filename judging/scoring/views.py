@@ -11,6 +11,7 @@ from flask_login import current_user
 from judging.awards import workflow
 from judging.common.db import reads_first
 from judging.common.decorators import judge_required, organizer_required
+from judging.common.inputs import db_id
 from judging.common.numbers import plain
 from judging.common.transactions import refuse
 from judging.contests.models import Stage
@@ -90,6 +91,11 @@ def sheet(stage_id: int, entry_id: int):
                 posted = PostedSheet.of_form(form, submit=submit)
         if posted is None:
             status = 400
+            # The page shows the points' errors by their fields; the comment's (and a
+            # tampered version's, NUL or bidi controls: judging.common.forms) say so here.
+            for field in (form.comment, form.version):
+                for error in field.errors:
+                    flash(_("%(field)s: %(error)s", field=field.label.text, error=error), "error")
         else:
             # The answer to a save is made before it: on SQLite the write lock is held from
             # the first write to the commit, every other judge's save waiting, so the less
@@ -184,7 +190,7 @@ def stage_sheets(slug: str, code: str):
     if stage is None:
         abort(404)
     state = request.args.get("state") or None
-    judge_id = request.args.get("judge", type=int)
+    judge_id = request.args.get("judge", type=db_id)
     q = (request.args.get("q") or "").strip()[:64]
     rows = queries.stage_sheets(stage, state=state, judge_id=judge_id, q=q)
     return render_template(

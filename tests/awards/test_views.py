@@ -85,7 +85,7 @@ def test_a_confirmation_whose_results_changed_meanwhile_is_refused(organizer_cli
     response = organizer_client.post(
         url, data={"csrf_token": token, "fingerprint": "0" * 64, "override_reason": "x"}
     )
-    assert response.status_code == 400 and "请重新核对" in text(response)
+    assert response.status_code == 409 and "请重新核对" in text(response)
     assert _final_snapshots() == 0
 
 

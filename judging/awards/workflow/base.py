@@ -55,6 +55,16 @@ class WorkflowError(ValueError):
         super().__init__(message)
         self.field = field
 
+    #: the HTTP answer a page gives it
+    status = 400
+
+
+class ChangedMeanwhile(WorkflowError):
+    """The results, or their confirmation, changed since the organizer's page was shown
+    (another confirmation came first): 409."""
+
+    status = 409
+
 
 def is_backward(source: StageState, target: StageState) -> bool:
     """Whether a move goes back along the stage's life (and so needs a reason)."""

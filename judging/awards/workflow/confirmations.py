@@ -18,7 +18,12 @@ from judging.awards.queries import (
     stage_result,
 )
 from judging.awards.snapshots import content_hash
-from judging.awards.workflow.base import CONFIRM_KINDS, WorkflowError, clean_reason
+from judging.awards.workflow.base import (
+    CONFIRM_KINDS,
+    ChangedMeanwhile,
+    WorkflowError,
+    clean_reason,
+)
 from judging.awards.workflow.readiness import Readiness, readiness
 from judging.common.db import id_table
 from judging.common.enums import StageState
@@ -275,9 +280,32 @@ def plan_confirmation(stage: Stage, kind: str) -> ConfirmPlan:
             "removed": [c for _, c in plan.changes.removed] if plan.changes else [],
             "state": str(stage.state),
             "missing": len(plan.readiness.missing),
+            # The stage's last confirmation: a page shown before another confirmation
+            # was made cannot confirm again on the strength of what it showed.
+            "after": _last_snapshot_id(stage),
         }
     )
     return plan
+
+
+def _last_snapshot_id(stage: Stage) -> int | None:
+    return db.session.scalar(
+        sa.select(sa.func.max(ResultSnapshot.id)).where(ResultSnapshot.stage_id == stage.id)
+    )
+
+
+def _lock_stage(stage: Stage) -> None:
+    """Confirmations of a stage take turns: the stage's row is locked until the request or
+    command commits (PostgreSQL, ``FOR NO KEY UPDATE``, which does not hold up the sheets
+    and other rows that refer to the stage; SQLite: the write transaction, begun
+    immediately, already holds the database's one write lock). The stage is read again
+    as the lock is taken, so the plan after it sees what a confirmation before it wrote."""
+    db.session.execute(
+        sa.select(Stage)
+        .where(Stage.id == stage.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
 
 
 def confirm(
@@ -293,14 +321,17 @@ def confirm(
 
     Refused (WorkflowError, nothing written) when the plan has a blocker, when the stage
     is incomplete and no override reason is given, when the change reaches later stages
-    and no cascade reason is given, or when ``fingerprint`` (what the organizer saw) no
-    longer matches the results.
+    and no cascade reason is given, or (ChangedMeanwhile) when ``fingerprint`` (what the
+    organizer saw) no longer matches the results or another confirmation came since.
+    Confirmations of one stage run one at a time (``_lock_stage``): of several sent at
+    once, the first is made and the others, planned after it, are refused.
     """
+    _lock_stage(stage)
     plan = plan_confirmation(stage, kind)
     if plan.blockers:
         raise WorkflowError(plan.blockers[0])
     if fingerprint is not None and fingerprint != plan.fingerprint:
-        raise WorkflowError(
+        raise ChangedMeanwhile(
             _("The results changed while you were reviewing them: check them again.")
         )
     override_reason = clean_reason(override_reason)

@@ -134,16 +134,19 @@ class StructureRows(ValidatorBase):
             cells.bad("advance", "bad_advance")
             return (None, ())
         text = clean_key(value)
-        if text.isdigit():
-            return (int(text), ())
+        if text.isdigit():  # one number for every group (within what a quota can be)
+            if _quota(text) is None:
+                cells.bad("advance", "bad_advance")
+                return (None, ())
+            return (_quota(text), ())
         pairs = []
         for part in split_list(text.replace("：", ":").replace("=", ":")):
             group_text, _, number = part.rpartition(":")
             code = self._index("groups", "name").get(fold(group_text))
-            if code is None or not number.isdigit():
+            if code is None or _quota(number) is None:
                 cells.bad("advance", "bad_advance")
                 return (None, ())
-            pairs.append((code, int(number)))
+            pairs.append((code, _quota(number)))
         if len({g for g, _ in pairs}) != len(pairs):
             cells.bad("advance", "bad_advance")
             return (None, ())
@@ -257,3 +260,11 @@ class StructureRows(ValidatorBase):
             if not cells.ok or not name or self.seen(seen, name, cells, "name"):
                 continue
             self.merge("special_awards", name, cells, self.present(table, full), full)
+
+
+def _quota(text: str) -> int | None:
+    """An advancement quota typed as text: ASCII digits up to 10^6, else None."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 7):
+        return None
+    value = int(text)
+    return value if value <= 10**6 else None
