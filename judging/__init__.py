@@ -7,6 +7,7 @@ from functools import lru_cache
 from babel import Locale
 from flask import Flask, request
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from judging.common.language import LANG_COOKIE, chosen_language
 from judging.common.sessions import SessionInterface
@@ -134,4 +135,15 @@ def create_app(config: Config | dict | None = None) -> Flask:
     register_commands(app)
     # Cache hits of the public pages are answered before Flask (judging.leaderboard.front).
     front.install(app)
+    install_proxy_fix(app)  # outermost: everything inside sees the client's address
     return app
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Behind ``PROXY_FIX_X_FOR`` reverse proxies, take the client's address and scheme from
+    their X-Forwarded-For and X-Forwarded-Proto (the rate limiter and the audit log see the
+    client, not the proxy); with none configured those headers are ignored, since any
+    client could send them."""
+    hops = app.config.get("PROXY_FIX_X_FOR") or 0
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)

@@ -64,7 +64,16 @@ class Config:
         self.DOWNLOAD_BUILDS = int(os.environ.get("DOWNLOAD_BUILDS", "1"))
         self.DOWNLOAD_THREADS = int(os.environ.get("DOWNLOAD_THREADS", "2"))
         self.DOWNLOAD_WAIT = float(os.environ.get("DOWNLOAD_WAIT", "30"))
-        self.SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
+        # Failed sign-ins allowed per address (high enough for a venue's judges behind one
+        # NAT) and per account (a lockout of one account leaves the others alone).
+        self.SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "100 per minute")
+        self.SIGNIN_ACCOUNT_LIMIT = os.environ.get("SIGNIN_ACCOUNT_LIMIT", "5 per 15 minutes")
+        # A signed-in session ends this long after its sign-in, or after this long unused.
+        self.SESSION_ABSOLUTE_HOURS = float(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+        self.SESSION_IDLE_MINUTES = float(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+        # Behind a reverse proxy: how many proxies set X-Forwarded-For and -Proto in front of
+        # the app (0: none; the client's address is the connection's).
+        self.PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
         self.SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
         self.SEED_DIR = os.environ.get("SEED_DIR", str(BASE_DIR / "seed"))
         self.MAX_CONTENT_LENGTH = 10 * 1024 * 1024
@@ -85,6 +94,7 @@ class TestingConfig(Config):
         self.SECRET_KEY = "test-secret-key"  # noqa: S105 - fixed so tests are repeatable
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
         self.RATELIMIT_STORAGE_URI = "memory://"
+        self.PROXY_FIX_X_FOR = 0
         self.CACHE_REDIS_URL = ""
         # Every render in the request: a test reads its own change at once (the background
         # renders have tests of their own).

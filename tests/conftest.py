@@ -23,6 +23,7 @@ from judging.auth.models import User
 from judging.auth.passwords import hash_password
 from judging.common.enums import ConflictSource, ConflictStatus, Role, SheetState, StageState
 from judging.common.models import utcnow
+from judging.common.sessions import stamp
 from judging.contests.models import AwardTier, Contest, Criterion, Field, Group, Stage
 from judging.entries.models import Entry
 from judging.extensions import db, limiter
@@ -124,10 +125,12 @@ def runner(app):
 
 
 def sign_in_as(client, user: User) -> None:
-    """Mark the client's session as signed in as user (as Flask-Login does)."""
+    """Mark the client's session as signed in as user (as Flask-Login and the sign-in's
+    stamps do: judging.common.sessions)."""
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        stamp(session, user.session_epoch)
 
 
 def csrf_token(client, url: str = "/sign-in") -> str:

@@ -30,7 +30,7 @@ def test_create_organizer_prompts_twice(runner):
 def test_create_organizer_refuses_a_short_password_and_writes_nothing(runner):
     result = runner.invoke(args=["create-organizer", "chair", "--password-stdin"], input="short\n")
     assert result.exit_code != 0
-    assert "at least 8" in result.output
+    assert "at least 12" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 

@@ -25,6 +25,10 @@ from judging.live.models import LivePhase
 ACTIONS = {
     "sign_in": _l("Signed in with a password"),
     "sign_in_link": _l("Signed in with a one-time link"),
+    "sign_in_failure": _l("Failed sign-in"),
+    "sign_in_lockout": _l("Sign-ins locked after repeated failures"),
+    "sign_out": _l("Signed out (every session of the account)"),
+    "judge_sessions_end": _l("Judge signed out everywhere by the organizer"),
     "judge_links_issued": _l("Judge sign-in links issued"),
     "sheet_save": _l("Sheet saved as a draft"),
     "sheet_submit": _l("Sheet submitted"),
@@ -169,6 +173,8 @@ FIELDS = {
     "by_link": _l("Invited by a one-time link"),
     "active": _l("Active"),
     "ended": _l("Sign-in links ended"),
+    "lockout": _l("Locked"),
+    "minutes": _l("For (minutes)"),
     "title": _l("Title"),
     "field": _l("Field"),
     "organization": _l("Organization"),
@@ -212,6 +218,10 @@ VALUES = {
         "entries": _l("Entries"),
         "judges": _l("Judges"),
         "scores": _l("Scores"),
+    },
+    "lockout": {
+        "account": _l("This account, from any address"),
+        "address": _l("Every account, from this address"),
     },
     "export": {
         "contest": _l("Contest workbook"),

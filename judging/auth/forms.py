@@ -13,10 +13,14 @@ USERNAME = Regexp(
 )
 
 
+#: No username has a control character (NUL cannot even be looked up on PostgreSQL).
+NO_CONTROL = Regexp(r"^[^\x00-\x1f\x7f]*$", message=_l("Control characters are not allowed."))
+
+
 class SignInForm(BaseForm):
     """Username and password."""
 
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80), NO_CONTROL])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     next = HiddenField()
 
@@ -74,6 +78,10 @@ ACCOUNT_ERRORS = {
     "username_empty": _l("Enter a username."),
     "username_taken": _l("This username is already taken."),
     "password_short": _l("At least %(min)d characters."),
+    "password_common": _l(
+        "Too common or too easy to guess (a well-known password, a run of keys or digits, "
+        "or the username): choose a longer, less predictable one."
+    ),
     "password_wrong": _l("The current password is wrong."),
     "password_same": _l("Choose a password different from the one it replaces."),
     "self": _l("You cannot deactivate your own account."),

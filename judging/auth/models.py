@@ -33,6 +33,10 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: stamped into the session cookie at sign-in and compared on every request
+    #: (``judging.common.sessions``): raising it ends every session of the account at once
+    #: (sign-out, a password change, an organizer signing them out everywhere)
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     judges: Mapped[list[Judge]] = relationship(back_populates="user")
 

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
 from judging.auth.models import LoginToken, User
-from judging.auth.passwords import hash_password, needs_rehash, verify_password
+from judging.auth.passwords import hash_password, is_guessable, needs_rehash, verify_password
 from judging.common.enums import Role
 from judging.common.models import utcnow
 from judging.extensions import db
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 12
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
@@ -40,7 +40,7 @@ def create_user(*, username: str, password: str | None, role: Role, display_name
             f"user {username!r} already exists", code="username_taken", field="username"
         )
     if password is not None:
-        check_new_password(password)
+        check_new_password(password, avoid=(username, display_name))
     user = User(
         username=username,
         role=role,
@@ -58,30 +58,45 @@ def create_user(*, username: str, password: str | None, role: Role, display_name
     return user
 
 
-def check_new_password(password: str) -> None:
-    """Refuse a password too short to be one (the one rule every password form applies)."""
+def check_new_password(password: str, *, avoid: tuple[str, ...] = ()) -> None:
+    """Refuse a password too short or too easy to guess (a common one, a pattern, the
+    account's own name: ``judging.auth.passwords.is_guessable``), wherever a password is
+    set. Passwords already stored are not checked again: the rule is for new ones."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters",
             code="password_short",
             field="password",
         )
+    if is_guessable(password, avoid=avoid):
+        raise AccountError(
+            "password is too common or too easy to guess", code="password_common", field="password"
+        )
+
+
+def end_sessions(*, user: User) -> None:
+    """End every signed-in session of user, wherever it is: sessions carry the account's
+    epoch of their sign-in (``judging.common.sessions``), and an older one is refused."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    db.session.flush()
 
 
 def set_temporary_password(*, user: User, password: str) -> None:
     """Give user a password chosen by someone else (an organizer): it works once, to sign
     in, and the user must then choose their own before anything else."""
-    check_new_password(password)
+    check_new_password(password, avoid=(user.username, user.display_name))
     user.password_hash = hash_password(password)
     user.must_change_password = True
-    db.session.flush()
+    end_sessions(user=user)  # whoever holds the account's sessions now signs in anew
 
 
 def change_own_password(*, user: User, new: str, current: str | None = None) -> None:
     """Set the user's own password. ``current`` is checked unless the user must change a
     temporary password (they signed in with it, or with a one-time link, just now) or has
-    none yet (signs in by link); the new one must differ from the password it replaces."""
-    check_new_password(new)
+    none yet (signs in by link); the new one must differ from the password it replaces.
+    The account's other sessions end (the caller carries its own over:
+    ``judging.common.sessions.restamp``)."""
+    check_new_password(new, avoid=(user.username, user.display_name))
     checked = user.password_hash is not None and not user.must_change_password
     if checked and not verify_password(user.password_hash, current or ""):
         raise AccountError("the current password is wrong", code="password_wrong", field="current")
@@ -91,7 +106,7 @@ def change_own_password(*, user: User, new: str, current: str | None = None) -> 
         )
     user.password_hash = hash_password(new)
     user.must_change_password = False
-    db.session.flush()
+    end_sessions(user=user)
 
 
 def active_organizer_ids() -> list[int]:
@@ -122,6 +137,7 @@ def set_enabled(*, user: User, enabled: bool, by: User) -> None:
                 "the last active organizer cannot be deactivated", code="last_organizer"
             )
         revoke_login_tokens(user=user, every=True)
+        end_sessions(user=user)  # not back to life with a reactivation
     user.is_enabled = enabled
     db.session.flush()
 
@@ -144,7 +160,10 @@ def _digest(token: str) -> str:
 
 
 def issue_login_token(*, user: User, contest_id: int | None = None, hours: int = 72) -> str:
-    """Create a one-time sign-in token for user and return it (only its digest is stored)."""
+    """Create a one-time sign-in token for user and return it (only its digest is stored).
+    The user's earlier unused links for the same contest (or of no contest) end: only the
+    newest card or message signs in."""
+    revoke_login_tokens(user=user, contest_id=contest_id)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(

@@ -1,4 +1,5 @@
-"""Sign-in, sign-out and the language switch."""
+"""Sign-in, sign-out and the language switch; the check that a signed-in session still
+holds (``load_user``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -16,10 +18,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from judging.auth import throttle
 from judging.auth.forms import (
     ChangePasswordForm,
     LanguageForm,
@@ -34,10 +37,13 @@ from judging.auth.services import (
     change_own_password,
     check_login_token,
     consume_login_token,
+    end_sessions,
 )
+from judging.common import sessions
 from judging.common.audit import record
 from judging.common.forms import BaseForm
 from judging.common.language import LANG_COOKIE, LANG_COOKIE_MAX_AGE
+from judging.common.transactions import keep_writes
 from judging.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -47,16 +53,33 @@ _LOAD_USER = sa.select(User).where(User.id == sa.bindparam("id"), User.is_enable
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the user of the session, if still enabled."""
+    """Flask-Login's loader: the user of the session, if still enabled and the session
+    still holds (the account's epoch, its lifetime, its idle time:
+    ``judging.common.sessions``), read from the row loaded anyway. A session that no
+    longer holds is emptied, and its visitor is no one."""
     try:
-        return db.session.execute(_LOAD_USER, {"id": int(user_id)}).scalar()
+        user = db.session.execute(_LOAD_USER, {"id": int(user_id)}).scalar()
     except (TypeError, ValueError):
         return None
+    config = current_app.config
+    if user is not None and sessions.still_valid(
+        session,
+        user.session_epoch,
+        absolute_seconds=int(config["SESSION_ABSOLUTE_HOURS"] * 3600),
+        idle_seconds=int(config["SESSION_IDLE_MINUTES"] * 60),
+    ):
+        return user
+    session.clear()
+    g.session_ended = True
+    return None
 
 
 def unauthorized():
     """Send a visitor who is not signed in to the sign-in page."""
-    flash(_("Please sign in first."), "info")
+    if g.get("session_ended"):
+        flash(_("Your session has ended: please sign in again."), "info")
+    else:
+        flash(_("Please sign in first."), "info")
     return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
 
@@ -74,24 +97,65 @@ def _signin_limit() -> str:
     return current_app.config["SIGNIN_RATE_LIMIT"]
 
 
+def _start_session(user: User) -> None:
+    """Sign user in on a fresh session (no fixation), stamped with the account's epoch."""
+    session.clear()
+    login_user(user)
+    sessions.stamp(session, user.session_epoch)
+
+
+def _lockout_message(lockout: throttle.Lockout) -> str:
+    if lockout.scope == throttle.ACCOUNT:
+        return ngettext(
+            "Too many failed sign-ins for this account: try again in %(num)d minute.",
+            "Too many failed sign-ins for this account: try again in %(num)d minutes.",
+            lockout.minutes,
+        )
+    return ngettext(
+        "Too many failed sign-ins from this address: try again in %(num)d minute.",
+        "Too many failed sign-ins from this address: try again in %(num)d minutes.",
+        lockout.minutes,
+    )
+
+
+def _refused(form: SignInForm, lockout: throttle.Lockout):
+    form.form_errors.append(_lockout_message(lockout))
+    response = make_response(render_template("auth/sign_in.html", form=form), 429)
+    response.headers["Retry-After"] = str(lockout.retry_after)
+    return response
+
+
+def _failed(username: str, address: str) -> None:
+    """Count and record a failed sign-in, and the lockouts it starts (once each: the
+    attempts refused during a lockout are not recorded one by one)."""
+    record("sign_in_failure", new={"username": username})
+    for lockout in throttle.count_failure(username=username, address=address):
+        record(
+            "sign_in_lockout",
+            new={"username": username, "lockout": lockout.scope, "minutes": lockout.minutes},
+        )
+    keep_writes()  # the attempt is refused, its record stays
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(
-    _signin_limit,
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code != 302,
-)
 def sign_in():
-    """Sign in with username and password; failures are rate-limited per address."""
+    """Sign in with username and password. Failures are limited per address and per
+    account (``judging.auth.throttle``) and recorded in the audit log."""
     if current_user.is_authenticated:
         return redirect(url_for("contests.home"))
     form = SignInForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = authenticate(username=form.username.data, password=form.password.data)
+        username = form.username.data.strip()
+        address = request.remote_addr or ""
+        lockout = throttle.locked(username=username, address=address)
+        if lockout is not None:  # refused before any password is checked, even the right one
+            return _refused(form, lockout)
+        user = authenticate(username=username, password=form.password.data)
         if user is not None:
-            session.clear()  # a fresh session on sign-in: no fixation
-            login_user(user)
+            _start_session(user)
             record("sign_in", user_id=user.id, obj=user)
             return _mark_signed_in(redirect(safe_next(form.next.data) or url_for("contests.home")))
+        _failed(username, address)
         # One message for an unknown user and a wrong password: no hint which.
         form.password.errors.append(_("Wrong username or password."))
         return render_template("auth/sign_in.html", form=form), 401
@@ -101,7 +165,12 @@ def sign_in():
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
-    """Sign out (POST with a CSRF token, so no page can sign a user out by a link)."""
+    """Sign out (POST with a CSRF token, so no page can sign a user out by a link). Every
+    session of the account ends with this one: a copy of its cookie signs nobody in."""
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        end_sessions(user=user)
+        record("sign_out", user_id=user.id, obj=user)
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -135,8 +204,7 @@ def link_sign_in(token: str):
     if request.method == "POST" and form.validate_on_submit():
         user, status = consume_login_token(token)
         if user is not None:
-            session.clear()
-            login_user(user)
+            _start_session(user)
             record("sign_in_link", user_id=user.id, obj=user)
             return _mark_signed_in(redirect(url_for("contests.home")))
     else:
@@ -184,6 +252,7 @@ def change_password():
         except AccountError as err:
             report_account_error(form, err)
         else:
+            sessions.restamp(session, current_user.session_epoch)  # this one goes on
             record("password_change", user_id=current_user.id, obj=current_user)
             flash(_("Your password is changed."), "success")
             return redirect(url_for("contests.home"))

@@ -30,6 +30,12 @@ def refuse(message: str, category: str = "error") -> None:
     g.refused = True
 
 
+def keep_writes() -> None:
+    """Commit what this request wrote although it answers with an error: the audit events
+    of a refused sign-in (the attempt is refused, not its record)."""
+    g.keep_writes = True
+
+
 def end_request(response):
     """Commit a successful request's writes, roll back any other request's (``after_request``).
 
@@ -40,7 +46,7 @@ def end_request(response):
     wrote = session.info.pop("wrote", False) or bool(
         session.new or session.dirty or session.deleted
     )
-    if response.status_code < 400 and not g.get("refused"):
+    if (response.status_code < 400 and not g.get("refused")) or g.get("keep_writes"):
         if wrote:
             session.commit()
     else:

@@ -1,6 +1,7 @@
 """The organizer's pages for one judge (issue 14, item 2): add a judge, edit one,
 deactivate or reactivate their account, set a temporary password (replaced at their first
-sign-in), reissue their card link. The list itself is ``judges.jury``."""
+sign-in), reissue their card link, sign them out everywhere. The list itself is
+``judges.jury``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from judging.judges.models import Judge
 from judging.judges.services import (
     JudgeError,
     create_judge,
+    end_judge_sessions,
     reissue_login_link,
     set_judge_active,
     set_judge_password,
@@ -150,6 +152,16 @@ def reactivate(slug: str, judge_id: int):
     """Let a deactivated judge sign in again."""
     judge = _checked(contest_or_404(slug), judge_id)
     return _set_active(judge, True)
+
+
+@bp.route("/<int:judge_id>/sign-out", methods=["POST"])
+@organizer_required
+def sign_out(slug: str, judge_id: int):
+    """Sign the judge out everywhere: every session of their account ends (issue 16)."""
+    judge = _checked(contest_or_404(slug), judge_id)
+    end_judge_sessions(judge=judge)
+    flash(_("%(name)s is signed out everywhere.", name=judge.name), "success")
+    return redirect(url_for("jury.edit", slug=slug, judge_id=judge.id))
 
 
 def _set_active(judge: Judge, active: bool):

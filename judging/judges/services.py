@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from judging.auth.models import User
 from judging.auth.services import (
     create_user,
+    end_sessions,
     issue_login_link,
     revoke_login_tokens,
     set_enabled,
@@ -184,6 +185,19 @@ def set_judge_password(*, judge: Judge, password: str) -> None:
     set_temporary_password(user=judge.user, password=password)
     record(
         "judge_password_set",
+        contest_id=judge.contest_id,
+        obj=judge,
+        new={"judge": judge.name, "username": judge.user.username},
+    )
+
+
+def end_judge_sessions(*, judge: Judge) -> None:
+    """Sign the judge out everywhere (a lost phone, a borrowed computer): every session of
+    their account ends at its next request; they sign in again with their password or a
+    new card link."""
+    end_sessions(user=judge.user)
+    record(
+        "judge_sessions_end",
         contest_id=judge.contest_id,
         obj=judge,
         new={"judge": judge.name, "username": judge.user.username},

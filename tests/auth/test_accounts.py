@@ -94,7 +94,13 @@ def test_a_one_time_link_also_leads_to_the_password_page(client, temporary):
 @pytest.mark.parametrize(
     ("password", "confirm", "field", "message"),
     [
-        ("short", "short", "New password", "8"),
+        ("short", "short", "New password", "12"),
+        ("12345678", "12345678", "New password", "12"),
+        ("password", "password", "New password", "12"),
+        ("password1234", "password1234", "New password", "common"),
+        ("PassWord!2026", "PassWord!2026", "New password", "common"),
+        ("123456789012", "123456789012", "New password", "common"),
+        ("new-judge-2026", "new-judge-2026", "New password", "username"),
         ("long enough 1", "long enough 2", "New password again", "differ"),
         (PASSWORD, PASSWORD, "New password", "different"),
         ("", "", "New password", ""),
@@ -202,6 +208,7 @@ def test_invite_an_organizer_by_a_one_time_link(organizer_client, client):
         ({"username": "has space"}, "Username"),
         ({"username": "boss"}, "Username"),  # taken
         ({"username": "fine", "password": "short"}, "Temporary password"),
+        ({"username": "fine", "password": "password1234"}, "Temporary password"),
         ({"username": "x" * 81}, "Username"),
         ({"username": "a/b"}, "Username"),
     ],
