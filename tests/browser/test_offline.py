@@ -100,6 +100,11 @@ def status(page):
     return page.get_by_test_id("save-status")
 
 
+def expect_state(page, state: str) -> None:
+    """Wait for the status line's state (saved, saving, offline, clash, error)."""
+    expect(status(page)).to_have_attribute("data-state", state, timeout=WAIT)
+
+
 def test_typed_scores_survive_leaving_the_page_and_coming_back(phone, live_server, hall):
     page, _context = phone
     page.goto(sheet_url(live_server, hall, 0))
@@ -116,7 +121,7 @@ def test_typed_scores_survive_leaving_the_page_and_coming_back(phone, live_serve
     expect(fields.nth(0)).to_have_value("27.5")
     expect(fields.nth(1)).to_have_value("30")
     assert page.get_by_test_id("total").inner_text() == "57.5"
-    expect(status(page)).to_have_attribute("data-state", "saved")
+    expect_state(page, "saved")
     sheet = saved_sheet(hall, 0)
     assert sheet.state == SheetState.DRAFT
     assert points(sheet) == [Decimal("27.5"), Decimal("30"), None]
@@ -128,13 +133,13 @@ def test_offline_scores_are_kept_and_reach_the_server_once_online(phone, live_se
     context.set_offline(True)
     type_scores(page, ["31", "22.5", "20"])
     page.get_by_role("button", name="保存草稿").click()
-    expect(status(page)).to_have_attribute("data-state", "offline")
+    expect_state(page, "offline")
     assert page.url == sheet_url(live_server, hall, 1), "the page stays, with the typed scores"
     page.wait_for_timeout(2500)  # longer than the autosave's pause: nothing can be sent
     assert saved_sheet(hall, 1) is None
 
     context.set_offline(False)  # the network is back: the kept draft is sent
-    expect(status(page)).to_have_attribute("data-state", "saved")
+    expect_state(page, "saved")
     sheet = saved_sheet(hall, 1)
     assert sheet.state == SheetState.DRAFT and sheet.version == 1
     assert points(sheet) == [Decimal("31"), Decimal("22.5"), Decimal("20")]
@@ -143,14 +148,14 @@ def test_offline_scores_are_kept_and_reach_the_server_once_online(phone, live_se
     context.set_offline(True)
     type_scores(page, ["32"])
     page.locator("textarea[name=comment]").fill("断网时补充")
-    expect(status(page)).to_have_attribute("data-state", "offline")
+    expect_state(page, "offline")
     page.close(run_before_unload=False)
     assert saved_sheet(hall, 1).version == 1
     context.set_offline(False)
     page = context.new_page()
     page.goto(sheet_url(live_server, hall, 1))
     expect(page.locator("input.points").nth(0)).to_have_value("32")
-    expect(page.get_by_test_id("save-status")).to_have_attribute("data-state", "saved")
+    expect_state(page, "saved")
     sheet = saved_sheet(hall, 1)
     assert sheet.version == 2 and sheet.comment == "断网时补充"
     assert points(sheet) == [Decimal("32"), Decimal("22.5"), Decimal("20")]
@@ -175,7 +180,7 @@ def test_a_sheet_reopened_while_offline_shows_the_choice(phone, live_server, hal
     page.goto(sheet_url(live_server, hall, 2))
     context.set_offline(True)
     type_scores(page, ["38", "33"])
-    expect(status(page)).to_have_attribute("data-state", "offline")
+    expect_state(page, "offline")
 
     # Meanwhile the sheet is submitted from another device, and the organizer reopens it.
     other = {c.id: v for c, v in zip(hall["criteria"], ["25", "25", "25"], strict=True)}
@@ -194,8 +199,8 @@ def test_a_sheet_reopened_while_offline_shows_the_choice(phone, live_server, hal
 
     context.set_offline(False)
     choice = page.get_by_test_id("sheet-choice")
-    expect(choice).to_be_visible()
-    expect(status(page)).to_have_attribute("data-state", "clash")
+    expect(choice).to_be_visible(timeout=WAIT)
+    expect_state(page, "clash")
     rows = choice.locator("tbody tr")
     expect(rows.nth(0)).to_contain_text("38")
     expect(rows.nth(0)).to_contain_text("25")
@@ -205,7 +210,7 @@ def test_a_sheet_reopened_while_offline_shows_the_choice(phone, live_server, hal
 
     choice.locator("[data-choice=mine]").click()  # keep mine: sent with the server's version
     expect(choice).to_be_hidden()
-    expect(status(page)).to_have_attribute("data-state", "saved")
+    expect_state(page, "saved")
     sheet = saved_sheet(hall, 2)
     assert sheet.version == 4 and sheet.state == SheetState.DRAFT
     assert points(sheet) == [Decimal("38"), Decimal("33"), Decimal("20")], "mine, as typed"
@@ -217,7 +222,7 @@ def test_taking_the_servers_sheet_drops_the_copy_on_the_phone(phone, live_server
     page.goto(sheet_url(live_server, hall, 0))
     context.set_offline(True)
     type_scores(page, ["10"])
-    expect(status(page)).to_have_attribute("data-state", "offline")
+    expect_state(page, "offline")
     theirs = {c.id: v for c, v in zip(hall["criteria"], ["36", "30", "22"], strict=True)}
     services.save_sheet(
         judge=judge,
@@ -231,7 +236,7 @@ def test_taking_the_servers_sheet_drops_the_copy_on_the_phone(phone, live_server
     db.session.commit()
     context.set_offline(False)
     choice = page.get_by_test_id("sheet-choice")
-    expect(choice).to_be_visible()
+    expect(choice).to_be_visible(timeout=WAIT)
     choice.locator("[data-choice=server]").click()
     expect(choice).to_be_hidden()
     expect(page.locator("input.points").nth(0)).to_have_value("36")

@@ -17,9 +17,10 @@ AS_SCRIPT = {"Accept": "application/json", "X-Requested-With": "fetch"}
 
 
 def autosave(client, arena, *, points, version="0", headers=None, **extra):
-    """What sheet.js sends: the form's fields, action=save, asking for JSON."""
+    """What sheet.js sends: the form's fields, action=save (unless told), asking for JSON."""
     entry = extra.pop("entry", None) or arena.entry
-    data = {"version": version, "comment": extra.pop("comment", ""), "action": "save", **extra}
+    action = extra.pop("action", "save")
+    data = {"version": version, "comment": extra.pop("comment", ""), "action": action, **extra}
     for criterion, value in zip(arena.criteria, points, strict=False):
         data[f"c{criterion.id}"] = value
     data["csrf_token"] = csrf_token(client, url(arena.stage, entry))
@@ -173,3 +174,12 @@ def test_the_page_carries_the_servers_sheet_and_the_storage_key(judge_client, ar
     assert f'data-key="{key}"' in html
     assert f'"{field(arena, 0)}": "30"' in html and '"version": 1' in html
     assert 'data-testid="back-to-list"' in html and 'href="/judge/"' in html
+
+
+def test_a_submission_asking_for_json_answers_where_to_go_next(judge_client, arena):
+    response = autosave(judge_client, arena, points=["30", "30", "20"], action="submit")
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert answer["state"] == "submitted" and answer["version"] == 1
+    assert answer["next"] == f"/judge/stages/{arena.stage.id}/next?after={arena.entry.id}"
+    assert db.session.scalar(sa.select(ScoreSheet)).state == SheetState.SUBMITTED
