@@ -26,11 +26,21 @@ from judging.judges.forms import (
 from judging.judges.models import Conflict, Judge
 from judging.judges.queries import contest_conflicts, contest_judges, judge_records
 from judging.judges.services import login_link
+from judging.live import queries as live_queries
 from judging.scoring import conflicts as services
 from judging.scoring.queries import SHEET_STATES, assigned_entries
 from judging.standings.progress import judge_progress
 
 bp = Blueprint("judges", __name__)
+
+
+def _left_first(stage, rows: list) -> list:
+    """A judge's list with what is left to score first, then what is submitted; during a
+    live roadshow in its running order (the order a submission leads through), else by code."""
+    if live_queries.is_live(stage):
+        place = {entry.id: n for n, entry in enumerate(live_queries.stage_entries(stage))}
+        rows = sorted(rows, key=lambda row: place.get(row.entry.id, len(place)))
+    return sorted(rows, key=lambda row: row.state == "submitted")
 
 
 @bp.route("/judge/")
@@ -39,11 +49,12 @@ def home():
     """Each contest the judge sits on: progress per stage and, for open stages, the entries."""
     state = request.args.get("state") if request.args.get("state") in SHEET_STATES else None
     group_id = request.args.get("group", type=db_id)
+    filters = {"state": state, "group_id": group_id}
     panels = []
     for judge in judge_records(current_user):
         progress = judge_progress(judge)
         lists = [
-            (p, assigned_entries(judge, p.stage, state=state, group_id=group_id))
+            (p, _left_first(p.stage, assigned_entries(judge, p.stage, **filters)))
             for p in progress
             if p.stage.is_open
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -223,6 +224,63 @@ def sheet_target(user_id: int, stage_id: int, entry_id: int) -> SheetTarget | No
     first = rows[0]
     rubric = tuple(CriterionSpec(*row[9:]) for row in rows if row[9] is not None)
     return SheetTarget(*first[:9], rubric=rubric)
+
+
+_LEFT = (
+    sa.select(Entry.id)
+    .join(Assignment, Assignment.entry_id == Entry.id)
+    .outerjoin(
+        ScoreSheet,
+        sa.and_(
+            ScoreSheet.stage_id == Assignment.stage_id,
+            ScoreSheet.judge_id == Assignment.judge_id,
+            ScoreSheet.entry_id == Assignment.entry_id,
+        ),
+    )
+    .where(
+        Assignment.judge_id == sa.bindparam("judge"),
+        Assignment.stage_id == sa.bindparam("stage"),
+        on_panel(),
+        Entry.status == EntryStatus.REGISTERED,
+        sa.or_(ScoreSheet.id.is_(None), ScoreSheet.state == SheetState.DRAFT),
+    )
+    .order_by(Entry.code)
+)
+_LEFT_REOPENED = _LEFT.where(ScoreSheet.reopened_at.is_not(None))
+
+
+def entries_left(judge_id: int, stage_id: int, *, stage_state: StageState) -> list[int]:
+    """The ids of the entries the judge still has to submit in the stage, by code (the
+    order of the judge's list): every unsubmitted one of an open stage; of a closed stage,
+    only the drafts the organizer reopened (the only ones the judge may still write)."""
+    if stage_state not in (StageState.OPEN, StageState.CLOSED):
+        return []
+    query = _LEFT if stage_state == StageState.OPEN else _LEFT_REOPENED
+    return list(db.session.scalars(query, {"judge": judge_id, "stage": stage_id}))
+
+
+def next_to_score(
+    order: Sequence[int], left: Collection[int], current: int | None, on_stage: int | None = None
+) -> int | None:
+    """The entry a judge scores after submitting ``current``, or None when none is left.
+
+    The entry on stage (a live roadshow) when it is left to score; else the first entry
+    left after ``current`` in ``order`` (the running order, or the list's), going round
+    to the start for one skipped earlier (from the start when ``current`` is None).
+    Entries left but missing from ``order`` follow it.
+    """
+    todo = set(left)
+    todo.discard(current)
+    if not todo:
+        return None
+    if on_stage is not None and on_stage in todo:
+        return on_stage
+    placed = set(order)
+    sequence = list(order) + [e for e in left if e not in placed]
+    if current in sequence:
+        at = sequence.index(current)
+        sequence = sequence[at + 1 :] + sequence[:at]
+    return next((e for e in sequence if e in todo), None)
 
 
 def judge_for(user_id: int, contest_id: int) -> Judge | None:

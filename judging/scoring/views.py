@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from judging.awards import workflow
 from judging.common.db import reads_first
 from judging.common.decorators import judge_required, organizer_required
+from judging.common.http import JSON, json_body
 from judging.common.inputs import db_id
 from judging.common.numbers import plain
 from judging.common.transactions import refuse
@@ -20,6 +31,7 @@ from judging.entries.models import Entry
 from judging.extensions import db, unlimited
 from judging.judges.models import Judge
 from judging.judges.queries import contest_judges
+from judging.live import queries as live_queries
 from judging.scoring import queries, services
 from judging.scoring.forms import (
     ConflictForm,
@@ -64,6 +76,38 @@ def _typed_total(form) -> str:
     return plain(total)
 
 
+def _wants_json() -> bool:
+    """Whether the sheet's POST came from the page's script (autosave), which reads JSON:
+    it asks for JSON or says it is a script; a browser's plain form post does neither."""
+    return request.accept_mimetypes.best == JSON or bool(request.headers.get("X-Requested-With"))
+
+
+def _json(status: int, **data):
+    return current_app.response_class(json_body(data), status=status, content_type=JSON)
+
+
+def _sheet_state(stage: Stage, entry: Entry, sheet: ScoreSheet | None) -> dict:
+    """The server's copy of a judge's sheet as the page's script reads it: points by field
+    name (``c<criterion id>``), comment, version, state, and whether the judge may still
+    write it (the page's script compares it with the copy kept on the phone)."""
+    return {
+        "version": sheet.version if sheet else 0,
+        "state": str(sheet.state) if sheet else queries.NOT_STARTED,
+        "points": {f"c{s.criterion_id}": plain(s.points) for s in sheet.scores} if sheet else {},
+        "comment": (sheet.comment or "") if sheet else "",
+        "writable": services.may_edit(stage, entry, sheet),
+    }
+
+
+def _server_sheet(stage_id: int, entry_id: int) -> dict | None:
+    """``_sheet_state`` of the signed-in judge's sheet, or None when it is no longer theirs."""
+    context = scoring_context(current_user.id, stage_id, entry_id)
+    if context is None:
+        return None
+    judge, stage, entry = context
+    return _sheet_state(stage, entry, find_sheet(judge, entry, stage))
+
+
 @bp.route("/judge/stages/<int:stage_id>/entries/<int:entry_id>", methods=["GET", "POST"])
 @reads_first
 @judge_required
@@ -73,6 +117,11 @@ def sheet(stage_id: int, entry_id: int):
     A submission reads its target as plain values and the form's few fields straight
     from the request (``queries.sheet_target``, ``forms.posted_sheet``): no model and no
     form object is built to save a sheet, only to show a page.
+
+    A plain form post is answered with a redirect (a submission: to ``next_sheet``, which
+    goes on to the judge's next entry) or the page again with the reason. The
+    page's script (autosave) asks for JSON instead: ``{state, version, saved_at}``; 400
+    with ``errors`` by field name; 409 and 404 with the server's ``sheet`` as it is now.
     """
     target = queries.sheet_target(current_user.id, stage_id, entry_id)
     if target is None:
@@ -81,6 +130,7 @@ def sheet(stage_id: int, entry_id: int):
     form = None
     status = 200
     stale = False
+    as_json = request.method == "POST" and _wants_json()
 
     if request.method == "POST":
         submit = request.form.get("action") == "submit"
@@ -91,6 +141,9 @@ def sheet(stage_id: int, entry_id: int):
                 posted = PostedSheet.of_form(form, submit=submit)
         if posted is None:
             status = 400
+            if as_json:
+                errors = {f.name: f.errors[0] for f in form if f.errors and f.name != "csrf_token"}
+                return _json(400, error=_("Please correct the marked fields."), errors=errors)
             # The page shows the points' errors by their fields; the comment's (and a
             # tampered version's, NUL or bidi controls: judging.common.forms) say so here.
             for field in (form.comment, form.version):
@@ -103,11 +156,15 @@ def sheet(stage_id: int, entry_id: int):
             if posted.submit:  # a submission locks the sheet, a save keeps it a draft
                 code = target.entry_code
                 saved_message = _("Submitted. Your sheet for %(code)s is locked.", code=code)
+                # On to the judge's next entry: chosen by a page of its own, so that the
+                # submission's statements stay what they are (tests/scoring/test_statements.py).
+                next_url = url_for("scoring.next_sheet", stage_id=stage_id, after=entry_id)
             else:
                 saved_message = _("Draft saved.")
-            answer = redirect(url_for("scoring.sheet", stage_id=stage_id, entry_id=entry_id))
+                next_url = url_for("scoring.sheet", stage_id=stage_id, entry_id=entry_id)
+            answer = redirect(next_url)
             try:
-                services.write_sheet(
+                saved = services.write_sheet(
                     target=target,
                     points=posted.points,
                     comment=posted.comment,
@@ -115,6 +172,9 @@ def sheet(stage_id: int, entry_id: int):
                     submit=posted.submit,
                 )
             except services.InvalidPoints as err:
+                if as_json:
+                    errors = {f"c{cid}": message for cid, message in err.errors.items()}
+                    return _json(400, error=err.message, errors=errors)
                 form = form or form_class()
                 for field in form.criterion_fields():
                     if field.criterion.id in err.errors:
@@ -122,13 +182,33 @@ def sheet(stage_id: int, entry_id: int):
                 flash(err.message, "error")
                 status = 400
             except services.StaleSheet as err:
+                if as_json:
+                    return _json(409, error=err.message, sheet=_server_sheet(stage_id, entry_id))
                 flash(err.message, "error")
                 form = form or form_class()
                 stale = True  # shows the sheet as saved, below
                 status = 409
             except services.NotFound:
+                if as_json:
+                    message = _(
+                        "This sheet can no longer be changed here: the stage is closed, or the "
+                        "entry is no longer in your list."
+                    )
+                    return _json(404, error=message, sheet=_server_sheet(stage_id, entry_id))
                 abort(404)
             else:
+                if as_json:
+                    saved_at = db.session.scalar(
+                        sa.select(ScoreSheet.updated_at).where(ScoreSheet.id == saved.id)
+                    )
+                    return _json(
+                        200,
+                        state=str(saved.state),
+                        version=saved.version,
+                        saved_at=saved_at.isoformat() if saved_at else None,
+                        message=saved_message,
+                        next=next_url if posted.submit else None,
+                    )
                 flash(saved_message, "success")
                 return answer
 
@@ -149,6 +229,8 @@ def sheet(stage_id: int, entry_id: int):
             rubric=target.rubric,
             form=form,
             sheet=current,
+            server_sheet=_sheet_state(stage, entry, current),
+            sheet_criteria=[{"key": f"c{c.id}", "name": c.name} for c in target.rubric],
             conflict_form=ConflictForm(),
             can_write=services.may_edit(stage, entry, current),
             reopened_because=(
@@ -160,6 +242,34 @@ def sheet(stage_id: int, entry_id: int):
         ),
         status,
     )
+
+
+@bp.route("/judge/stages/<int:stage_id>/next")
+@judge_required
+def next_sheet(stage_id: int):
+    """Where a submission leads: the judge's next entry to score in the stage (after the
+    one in ``after``), or the judge's list with "all done" when none is left.
+
+    During a live roadshow the entry on stage comes first, then the running order
+    (``judging.live``); otherwise the order of the judge's list (``queries.next_to_score``).
+    """
+    stage = db.session.get(Stage, stage_id)
+    judge = queries.judge_for(current_user.id, stage.contest_id) if stage is not None else None
+    if judge is None:
+        abort(404)
+    left = queries.entries_left(judge.id, stage.id, stage_state=stage.state)
+    order, on_stage = left, None
+    if left and live_queries.is_live(stage):
+        order = [e.id for e in live_queries.stage_entries(stage)]
+        state = live_queries.live_state(stage)
+        on_stage = state.entry_id if state is not None else None
+    after = request.args.get("after", type=db_id)
+    following = queries.next_to_score(order, left, after, on_stage)
+    if following is not None:
+        return redirect(url_for("scoring.sheet", stage_id=stage.id, entry_id=following))
+    if after is not None:
+        flash(_("All done: every sheet of %(stage)s is submitted.", stage=stage.name), "success")
+    return redirect(url_for("judges.home"))
 
 
 @bp.route("/judge/stages/<int:stage_id>/entries/<int:entry_id>/conflict", methods=["POST"])

@@ -82,7 +82,10 @@ def test_judge_scores_on_a_phone(live_server, browser):
 
     page.locator("summary", has_text="提交").click()  # the confirmation step
     page.get_by_role("button", name="确认提交").click()
+    # Nothing else is left to score: back to the list, with the submission's message.
+    page.wait_for_url(f"{live_server}/judge/")
     expect(page.get_by_text("已提交。")).to_be_visible()
+    page.get_by_role("link", name="中科海洋").click()
     assert page.locator("input.points").count() == 0, "a submitted sheet is read-only"
     assert "89.50" in page.get_by_test_id("total").inner_text()
     assert page.get_by_text("提交于").is_visible()

@@ -266,9 +266,13 @@ def test_organizer_takes_a_stage_from_open_to_published_and_corrects_it(live_ser
     fields.nth(0).fill("56")
     expect(phone.get_by_test_id("total")).to_have_text("86")
     _shot(phone, "09-judge-sheet")
+    sheet_page = phone.url
     phone.locator("summary", has_text="提交").click()
     phone.get_by_role("button", name="确认提交").click()
+    # No other sheet is left to finish: back to the list, with the submission's message.
+    expect(phone).to_have_url(f"{live_server}/judge/")
     expect(phone.get_by_text("已提交。")).to_be_visible()
+    phone.goto(sheet_page)
     expect(phone.get_by_test_id("total")).to_contain_text("86")
     expect(phone.locator("input.points")).to_have_count(0)
 
