@@ -107,21 +107,28 @@ def test_judge_link_command_uses_public_url(app, runner, client, arena):
     assert client.get(_path(link)).status_code == 200
 
 
-def _card_links(organizer_client, **request) -> list[str]:
-    token = csrf_token(organizer_client, "/contests/dalian-2020/judges")
-    html = organizer_client.post(
-        "/contests/dalian-2020/judges/cards", data={"csrf_token": token}, **request
-    ).get_data(as_text=True)
-    return re.findall(r"<code>(http[^<]+)</code>", html)
+def _card_links(app, organizer, base_url: str) -> list[str]:
+    """The links on the judges' cards as the organizer prints them from base_url."""
+    client = app.test_client()
+    with client.session_transaction(base_url=base_url) as session:
+        session["_user_id"] = str(organizer.id)
+        session["_fresh"] = True
+    page = client.get("/contests/dalian-2020/judges", base_url=base_url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/contests/dalian-2020/judges/cards", data={"csrf_token": token}, base_url=base_url
+    )
+    assert response.status_code == 200
+    return re.findall(r"<code>(http[^<]+)</code>", response.get_data(as_text=True))
 
 
-def test_card_links_come_from_the_request_unless_public_url_is_set(app, organizer_client, arena):
+def test_card_links_come_from_the_request_unless_public_url_is_set(app, organizer, arena):
     # The server as the organizer reached it (any host and port), not the development one.
-    links = _card_links(organizer_client, base_url="http://192.168.1.20:8000")
+    links = _card_links(app, organizer, "http://192.168.1.20:8000")
     assert len(links) == 2
     assert all(link.startswith("http://192.168.1.20:8000/login/") for link in links), links
 
     app.config["PUBLIC_URL"] = "https://judging.example.org"
-    links = _card_links(organizer_client, base_url="http://192.168.1.20:8000")
+    links = _card_links(app, organizer, "http://192.168.1.20:8000")
     assert len(links) == 2
     assert all(link.startswith("https://judging.example.org/login/") for link in links), links
