@@ -97,7 +97,8 @@ def create_organizer(username: str, password_stdin: bool, display_name: str):
 @click.option("--contest", "slug", required=True, help="The contest's slug.")
 @click.argument("username")
 def judge_link(slug: str, username: str):
-    """Print a fresh one-time sign-in link for one judge (to send by chat)."""
+    """Print a fresh one-time sign-in link for one judge (to send by chat). It starts with
+    PUBLIC_URL, the address the judges' phones open (http://127.0.0.1:5000 when unset)."""
     import sqlalchemy as sa
 
     from judging.auth.models import User

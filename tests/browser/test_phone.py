@@ -194,6 +194,14 @@ def test_the_organizers_pages_fit_a_phone(live_server, browser, demo, width):
     assert score.evaluate("el => getComputedStyle(el, '::before').content") != "none"
     assert score.bounding_box()["y"] >= main.bounding_box()["y"] + 10, "below the entry's line"
     assert row.bounding_box()["width"] <= width
+
+    # In English too (longer words in the header: the nav gives way, nothing wraps).
+    context.add_cookies([{"name": "lang", "value": "en", "url": live_server}])
+    problems = []
+    for path in ("/", "/contests/dalian-2020/stages/semi/results", "/organizers"):
+        problems += _problems(page, live_server, path)
+    assert problems == [], "\n".join(problems)
+    expect(page.locator(".topbar")).to_contain_text("Organizer accounts")
     context.close()
 
 
