@@ -63,11 +63,11 @@ def seed_demo(seed_dir: str | None):
 @click.command("demo-sign-ins")
 @click.option("--seed-dir", default=None)
 def demo_sign_ins(seed_dir: str | None):
-    """Print the demo accounts' sign-ins."""
+    """Print the sign-ins of every demo account: the organizer and each judge."""
     from judging.seed import demo_sign_ins as sign_ins
 
-    for role, username, password in sign_ins(seed_dir or current_app.config["SEED_DIR"]):
-        click.echo(f"  {role:<10} {username:<12} {password}")
+    for role, username, password, name in sign_ins(seed_dir or current_app.config["SEED_DIR"]):
+        click.echo(f"  {role:<10} {username:<12} {password:<16} {name}".rstrip())
 
 
 @click.command("create-organizer")
@@ -99,10 +99,12 @@ def create_organizer(username: str, password_stdin: bool, display_name: str):
 @click.option("--contest", "slug", required=True, help="The contest's slug.")
 @click.argument("username")
 def judge_link(slug: str, username: str):
-    """Print a fresh one-time sign-in link for one judge (to send by chat)."""
+    """Print a fresh one-time sign-in link for one judge (to send by chat). It starts with
+    PUBLIC_URL, the address the judges' phones open (http://127.0.0.1:5000 when unset)."""
     import sqlalchemy as sa
 
     from judging.auth.models import User
+    from judging.auth.services import DEFAULT_PUBLIC_URL
     from judging.contests.models import Contest
     from judging.judges.models import Judge
     from judging.judges.services import login_link
@@ -118,6 +120,14 @@ def judge_link(slug: str, username: str):
     with command_transaction():
         link = login_link(judge)
         record("judge_links_issued", contest_id=judge.contest_id, new={"judges": [judge.name]})
+    if not current_app.config.get("PUBLIC_URL"):
+        # A command has no request to take the address from: say which one the link got.
+        click.echo(
+            f"PUBLIC_URL is not set: the link uses {DEFAULT_PUBLIC_URL}, the address of"
+            " `make run`. Set PUBLIC_URL to the address the judges' phones open, e.g."
+            " PUBLIC_URL=http://192.168.1.20:8000 flask judge-link …",
+            err=True,
+        )
     click.echo(link)
 
 

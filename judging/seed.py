@@ -74,15 +74,32 @@ def read_structure(seed_dir: str | Path) -> dict[str, Any]:
     return data
 
 
-def demo_sign_ins(seed_dir: str | Path) -> list[tuple[str, str, str]]:
-    """Return (role, username, password) for the demo accounts worth printing."""
-    data = read_structure(seed_dir)
+def demo_sign_ins(seed_dir: str | Path) -> list[tuple[str, str, str, str]]:
+    """Return (role, username, password, name) for every demo account: the organizer, then
+    each judge of judges.csv in its order."""
+    seed = Path(seed_dir)
+    data = read_structure(seed)
     passwords = data.get("demo_passwords", {})
-    organizer = data["organizer"]["username"]
-    result = []
-    for username in data.get("demo_sign_ins", [organizer]):
-        role = "organizer" if username == organizer else "judge"
-        result.append((role, username, passwords[role]))
+    organizer = data["organizer"]
+    result = [
+        (
+            Role.ORGANIZER.value,
+            organizer["username"],
+            passwords[Role.ORGANIZER.value],
+            organizer.get("display_name", ""),
+        )
+    ]
+    judges = seed / {**DEFAULT_FILES, **(data.get("files") or {})}["judges"]
+    for _line, row in _rows(judges):
+        if row.get("username"):
+            result.append(
+                (
+                    Role.JUDGE.value,
+                    row["username"],
+                    passwords[Role.JUDGE.value],
+                    row.get("name", ""),
+                )
+            )
     return result
 
 

@@ -1290,7 +1290,6 @@ def contest_yaml() -> str:
         "special_awards": [{"name": n, "rule": r, "prize": p} for n, r, p in SPECIAL_AWARDS],
         "organizer": ORGANIZER,
         "demo_passwords": DEMO_PASSWORDS,
-        "demo_sign_ins": ["organizer", DEMO_JUDGE, SECOND_DEMO_JUDGE],
         "files": {
             "entries": "entries.csv",
             "judges": "judges.csv",

@@ -1,4 +1,4 @@
-"""The `flask` commands: create-organizer and init-db."""
+"""The `flask` commands: create-organizer, init-db and demo-sign-ins."""
 
 import sqlalchemy as sa
 
@@ -41,3 +41,14 @@ def test_create_organizer_refuses_a_taken_username(runner, organizer):
     assert result.exit_code != 0
     assert "already exists" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_demo_sign_ins_prints_every_demo_account(runner):
+    result = runner.invoke(args=["demo-sign-ins"])
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.splitlines()]
+    assert lines[0] == ["organizer", "organizer", "demo-organizer", "组委会"]
+    judges = [line for line in lines if line[0] == "judge"]
+    assert [line[1] for line in judges] == [f"judge{n:02d}" for n in range(1, 30)]
+    assert all(line[2] == "demo-judge" and len(line) == 4 for line in judges)
+    assert len(lines) == 30, "the organizer and the 29 judges, nothing else"

@@ -156,11 +156,18 @@ def test_entries_judges_and_accounts(demo):
     assert organizer.role == Role.ORGANIZER and organizer.display_name == "组委会"
     assert _count(User, User.role == Role.JUDGE) == 29
     sign_ins = demo_sign_ins(SEED_DIR)
-    assert ("organizer", "organizer", "demo-organizer") in sign_ins
-    assert ("judge", "judge01", "demo-judge") in sign_ins
-    for _, username, password in sign_ins:
-        user = db.session.scalar(sa.select(User).where(User.username == username))
-        assert verify_password(user.password_hash, password)
+    assert sign_ins[0] == ("organizer", "organizer", "demo-organizer", "组委会")
+    assert ("judge", "judge01", "demo-judge", "张文博") in sign_ins
+    # Every account the demo made, and nothing else: the organizer and all 29 judges.
+    users = {u.username: u for u in db.session.scalars(sa.select(User))}
+    assert sorted(username for _, username, _, _ in sign_ins) == sorted(users)
+    checked = set()  # one Argon2 check per distinct hash and password (they are slow)
+    for role, username, password, name in sign_ins:
+        user = users[username]
+        assert user.role.value == role and user.display_name == name
+        if (user.password_hash, password) not in checked:
+            assert verify_password(user.password_hash, password)
+            checked.add((user.password_hash, password))
 
 
 def _participations_by_stage(contest) -> dict[int, list[int]]:

@@ -552,4 +552,16 @@ def live(contest: Contest) -> dict | None:
         "standings": revealed_standings(stage, entries, found),
         "revealed": len(found),
         "entries": len(entries),
+        "groups": _group_counts(contest, entries, found),
     }
+
+
+def _group_counts(contest: Contest, entries: dict[int, Entry], found: dict[int, Reveal]) -> dict:
+    """Per group code: the stage's entries of the group and how many of them are revealed
+    (the big screen's "天使组 · 已亮分 5 / 12" is that group's own count)."""
+    counts = {g.id: {"revealed": 0, "entries": 0} for g in contest.groups}
+    for entry in entries.values():
+        if entry.group_id in counts:
+            counts[entry.group_id]["entries"] += 1
+            counts[entry.group_id]["revealed"] += entry.id in found
+    return {g.code: counts[g.id] for g in contest.groups}

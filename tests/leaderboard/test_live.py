@@ -295,3 +295,27 @@ def test_a_stage_state_row_is_created_once(organizer_client, board):
         _post(organizer_client, "on-stage", entry=board.entries["A-001"].id)
     rows = db.session.scalars(sa.select(LiveState)).all()
     assert len(rows) == 1 and rows[0].phase == LivePhase.IDLE
+
+
+def test_the_big_screen_counts_the_revealed_of_its_own_group(organizer_client, board, client):
+    # The final has A-001 and A-002 (天使组) and G-001 (成长组); one of each is revealed.
+    _all_submit(board, "A-001")
+    _all_submit(board, "G-001", totals=(60, 61, 62, 63, 64))
+    _post(organizer_client, "reveal", entry=board.entries["G-001"].id)
+    _post(organizer_client, "reveal", entry=board.entries["A-001"].id)
+    _post(organizer_client, "on-stage", entry=board.entries["A-002"].id)
+    live = client.get(LIVE_API).get_json()
+    assert (live["revealed"], live["entries"]) == (2, 3), "the stage's counts stay"
+    assert live["groups"] == {
+        "angel": {"revealed": 1, "entries": 2},
+        "growth": {"revealed": 1, "entries": 1},
+    }
+    assert live["focus_group"]["code"] == "angel"
+    board_text = text(client.get(SCREEN))
+    assert "天使组 · 已亮分" in board_text
+    assert "已亮分 1 / 2 个项目" in board_text and "2 / 3" not in board_text
+
+    # The growth group's entry on stage: the board shows that group and its own count.
+    _post(organizer_client, "on-stage", entry=board.entries["G-001"].id)
+    board_text = text(client.get(SCREEN))
+    assert "成长组" in board_text and "已亮分 1 / 1 个项目" in board_text

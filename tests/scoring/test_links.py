@@ -85,9 +85,50 @@ def test_organizer_prints_judge_cards_with_qr_codes(organizer_client, judge_clie
 def test_judge_link_command_prints_a_working_link(runner, client, arena):
     result = runner.invoke(args=["judge-link", "--contest", "dalian-2020", "judge-a"])
     assert result.exit_code == 0, result.output
-    link = result.output.strip()
+    link = result.stdout.strip()
     assert link.startswith("http://127.0.0.1:5000/login/")
     assert client.get(_path(link)).status_code == 200
+    # No request to take the address from, no PUBLIC_URL: it says which base it used and how
+    # to change it (on stderr: the link alone stays on stdout, for scripts).
+    assert "PUBLIC_URL is not set" in result.stderr
+    assert "http://127.0.0.1:5000" in result.stderr and "PUBLIC_URL=http" in result.stderr
 
     missing = runner.invoke(args=["judge-link", "--contest", "dalian-2020", "nobody"])
     assert missing.exit_code != 0 and "no judge" in missing.output
+
+
+def test_judge_link_command_uses_public_url(app, runner, client, arena):
+    app.config["PUBLIC_URL"] = "https://judging.example.org:8443"
+    result = runner.invoke(args=["judge-link", "--contest", "dalian-2020", "judge-a"])
+    assert result.exit_code == 0, result.output
+    link = result.stdout.strip()
+    assert link.startswith("https://judging.example.org:8443/login/")
+    assert result.stderr == "", "nothing to warn about"
+    assert client.get(_path(link)).status_code == 200
+
+
+def _card_links(app, organizer, base_url: str) -> list[str]:
+    """The links on the judges' cards as the organizer prints them from base_url."""
+    client = app.test_client()
+    with client.session_transaction(base_url=base_url) as session:
+        session["_user_id"] = str(organizer.id)
+        session["_fresh"] = True
+    page = client.get("/contests/dalian-2020/judges", base_url=base_url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/contests/dalian-2020/judges/cards", data={"csrf_token": token}, base_url=base_url
+    )
+    assert response.status_code == 200
+    return re.findall(r"<code>(http[^<]+)</code>", response.get_data(as_text=True))
+
+
+def test_card_links_come_from_the_request_unless_public_url_is_set(app, organizer, arena):
+    # The server as the organizer reached it (any host and port), not the development one.
+    links = _card_links(app, organizer, "http://192.168.1.20:8000")
+    assert len(links) == 2
+    assert all(link.startswith("http://192.168.1.20:8000/login/") for link in links), links
+
+    app.config["PUBLIC_URL"] = "https://judging.example.org"
+    links = _card_links(app, organizer, "http://192.168.1.20:8000")
+    assert len(links) == 2
+    assert all(link.startswith("https://judging.example.org/login/") for link in links), links
