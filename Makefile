@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# axe-core for the accessibility browser tests (package.json, package-lock.json): npm ci
+# writes node_modules/.package-lock.json, which is the stamp.
+NODE_STAMP := node_modules/.package-lock.json
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := judging
@@ -15,7 +18,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP) catalogs
+setup: $(STAMP) catalogs $(NODE_STAMP)
+
+# Without npm the accessibility tests skip locally (and fail under CI, where .ci/run
+# installs npm first).
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund && touch $(NODE_STAMP); \
+	else echo "npm is not installed: skipping axe-core (the accessibility tests need it)"; fi
 
 # Compiled catalogs are build output (not committed): made from the .po sources.
 catalogs: $(STAMP)
@@ -65,4 +75,4 @@ bench: setup
 	@for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite* .pytest_cache
+	rm -rf $(VENV) node_modules instance/*.sqlite* .pytest_cache
