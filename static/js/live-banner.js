@@ -27,6 +27,9 @@
     var etag = null;
 
     link.addEventListener("click", function (event) {
+      // Where the sheet's script keeps and sends the scores it asks itself, only when
+      // something is really unsent.
+      if (window.judgingSheetAsksBeforeLeaving) return;
       if (dirty && !window.confirm(banner.getAttribute("data-leave-warning"))) {
         event.preventDefault();
       }

@@ -16,6 +16,9 @@
   var RETRY = 10000;
 
   var form = document.getElementById("sheet-form");
+  // This page asks before leaving with unsent changes (beforeunload, below): the live
+  // banner's own question (live-banner.js) would only ask a second time.
+  if (form) window.judgingSheetAsksBeforeLeaving = true;
   var output = document.getElementById("total");
   var inputs = form ? form.querySelectorAll("input.points") : [];
 
