@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from judging.auth.models import LoginToken
 from judging.common.models import utcnow
+from judging.common.sessions import stamp
 from judging.extensions import db
 from judging.judges.services import login_link
 from tests.conftest import csrf_token
@@ -113,6 +114,7 @@ def _card_links(app, organizer, base_url: str) -> list[str]:
     with client.session_transaction(base_url=base_url) as session:
         session["_user_id"] = str(organizer.id)
         session["_fresh"] = True
+        stamp(session, organizer.session_epoch)
     page = client.get("/contests/dalian-2020/judges", base_url=base_url).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = client.post(
