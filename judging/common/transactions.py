@@ -60,12 +60,126 @@ def execute_core(statement, params=None):
     For prebuilt statements on hot paths (a score sheet's submission): it skips the
     ORM's per-statement work (``Session.execute`` costs about as much again as the
     statement), and with it the ORM's ``do_orm_execute`` hook, so a write marks the
-    session as written here for ``end_request`` to commit it.
+    session as written here for ``end_request`` to commit it. A statement that
+    ``_Prepared`` takes is sent on the driver's cursor (see there); any other, and every
+    statement while something listens to the engine's cursor events, goes through
+    SQLAlchemy's own execution.
     """
     session = db.session()
     if statement.is_dml:
         session.info["wrote"] = True
-    return session.connection().execute(statement, params)
+    connection = session.connection()
+    dispatch = connection.dispatch
+    if not (dispatch.before_cursor_execute or dispatch.after_cursor_execute):
+        many = isinstance(params, list)
+        keys = tuple(params[0] if many else params or ())
+        key = (statement, connection.dialect.name, keys, many)
+        prepared = _prepared.get(key)
+        if prepared is None:
+            prepared = _prepared[key] = _Prepared.of(statement, connection.dialect, keys, many)
+        if prepared is not None:
+            return prepared.run(connection, params, many)
+    return connection.execute(statement, params)
+
+
+class _Prepared:
+    """A prebuilt Core statement compiled once per dialect and parameter names, and sent
+    straight on the driver's cursor: its bound values converted by the same bind
+    processors as SQLAlchemy's (enums, times, JSON, decimals), in the dialect's own
+    parameter style.
+
+    SQLAlchemy's execution of an already compiled statement still builds an execution
+    context, looks its compiled form up and wraps the cursor in a result, about four times
+    the driver's own time for one of a submission's small statements
+    (bench/scoring_profile.py). Only statements that need none of that are taken
+    (``of``): no values made in Python at execution (column defaults), no parameters
+    expanded at execution (``IN`` lists), no result values to convert. A driver error is
+    raised as SQLAlchemy's exception of the same kind.
+    """
+
+    __slots__ = ("sql", "names", "defaults", "processors", "positional", "dialect")
+
+    @classmethod
+    def of(cls, statement, dialect, keys: tuple, many: bool) -> _Prepared | None:
+        """The prepared form of statement, or None when it must go through SQLAlchemy."""
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=many)
+        if (
+            compiled.literal_execute_params
+            or compiled.post_compile_params
+            or compiled.insert_prefetch
+            or compiled.update_prefetch
+            or getattr(compiled, "_insertmanyvalues", None)
+            or any(
+                column[3]._cached_result_processor(dialect, None) is not None
+                for column in compiled._result_columns
+            )
+        ):
+            return None
+        prepared = cls()
+        prepared.sql = compiled.string
+        prepared.positional = compiled.positional
+        prepared.names = list(compiled.positiontup or compiled.binds)
+        # Values fixed in the statement itself (``.values(x=1)``, literals): the caller's
+        # parameters add to these.
+        prepared.defaults = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if name not in keys and not bind.required
+        }
+        prepared.processors = {
+            name: process
+            for name, process in compiled._bind_processors.items()
+            if name in prepared.names
+        }
+        prepared.dialect = dialect
+        return prepared
+
+    def _values(self, params):
+        merged = {**self.defaults, **params} if self.defaults else params
+        values = {name: merged[name] for name in self.names}
+        for name, process in self.processors.items():
+            if values[name] is not None:
+                values[name] = process(values[name])
+        if self.positional:
+            return tuple(values[name] for name in self.names)
+        return values
+
+    def run(self, connection, params, many: bool):
+        cursor = connection.connection.cursor()
+        try:
+            if many:
+                cursor.executemany(self.sql, [self._values(row) for row in params])
+            else:
+                cursor.execute(self.sql, self._values(params or {}))
+        except self.dialect.loaded_dbapi.Error as error:
+            cursor.close()
+            raise sa.exc.DBAPIError.instance(
+                self.sql, params, error, self.dialect.loaded_dbapi.Error, dialect=self.dialect
+            ) from error
+        return _DriverResult(cursor)
+
+
+class _DriverResult:
+    """The little of a result that prebuilt statements' callers read."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, cursor):
+        self._rows = cursor.fetchall() if cursor.description else []
+        cursor.close()
+
+    def scalar(self):
+        """The first column of the first row, or None."""
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self):
+        """The first column of the only row."""
+        if len(self._rows) != 1:
+            raise sa.exc.NoResultFound() if not self._rows else sa.exc.MultipleResultsFound()
+        return self._rows[0][0]
+
+
+_prepared: dict[tuple, _Prepared | None] = {}
 
 
 def _mark_write(state) -> None:
