@@ -41,6 +41,7 @@ from judging.auth.services import (
 )
 from judging.common import sessions
 from judging.common.audit import record
+from judging.common.db import reads_first, write_phase
 from judging.common.forms import BaseForm
 from judging.common.language import LANG_COOKIE, LANG_COOKIE_MAX_AGE
 from judging.common.transactions import keep_writes
@@ -128,19 +129,24 @@ def _refused(form: SignInForm, lockout: throttle.Lockout):
 def _failed(username: str, address: str) -> None:
     """Count and record a failed sign-in, and the lockouts it starts (once each: the
     attempts refused during a lockout are not recorded one by one)."""
-    record("sign_in_failure", new={"username": username})
-    for lockout in throttle.count_failure(username=username, address=address):
-        record(
-            "sign_in_lockout",
-            new={"username": username, "lockout": lockout.scope, "minutes": lockout.minutes},
-        )
+    lockouts = throttle.count_failure(username=username, address=address)
+    with write_phase(db.session):
+        record("sign_in_failure", new={"username": username})
+        for lockout in lockouts:
+            record(
+                "sign_in_lockout",
+                new={"username": username, "lockout": lockout.scope, "minutes": lockout.minutes},
+            )
     keep_writes()  # the attempt is refused, its record stays
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@reads_first
 def sign_in():
     """Sign in with username and password. Failures are limited per address and per
-    account (``judging.auth.throttle``) and recorded in the audit log."""
+    account (``judging.auth.throttle``) and recorded in the audit log. The password is
+    checked outside the write lock (``reads_first``; the writes take it in
+    ``write_phase``)."""
     if current_user.is_authenticated:
         return redirect(url_for("contests.home"))
     form = SignInForm(next=request.args.get("next", ""))
