@@ -443,8 +443,9 @@ def gunicorn_workers(port: int) -> list[int]:
 
 def recovery(soak: Soak, events: list[dict], end: float) -> None:
     """Per disruption: the errors until the next one, the last of them (when the errors
-    stopped), and when the service was whole again (the replacement worker answering /
-    the first sheet acknowledged after the database was back)."""
+    stopped), and when the service was whole again (the first answer from a worker born
+    after the kill, None when none answered before the end / the first sheet
+    acknowledged after the database was back)."""
     times = [e["at"] for e in events] + [end]
     for event, until in zip(events, times[1:], strict=True):
         window = [(t, what, d) for t, what, d in soak.timeline if event["at"] <= t < until]
@@ -452,10 +453,15 @@ def recovery(soak: Soak, events: list[dict], end: float) -> None:
         event["errors"] = len(errors)
         event["errors_stopped_s"] = round(max(errors) - event["at"], 2) if errors else 0.0
         if event["kind"] == "kill worker":
+            # Until the end of the run: on a busy machine a worker's boot may outlast the
+            # time to the next disruption.
             new = [
                 t
-                for t, what, pid in window
-                if what == "worker" and pid and int(pid) not in event["workers_before"]
+                for t, what, pid in soak.timeline
+                if t >= event["at"]
+                and what == "worker"
+                and pid
+                and int(pid) not in event["workers_before"]
             ]
             event["replacement_answered_s"] = round(min(new) - event["at"], 2) if new else None
         else:
