@@ -65,7 +65,8 @@ test-postgres: setup
 	else echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; fi
 
 # Every bench/*.py except the shared helpers and the profile (bench/scoring_profile.py, run
-# by hand); each prints medians and a same-run baseline.
+# by hand); each prints medians and a same-run baseline, except bench/soak.py, which prints
+# what survived crashes (and fails when a sheet was lost or duplicated).
 BENCH_HELPERS := bench/__init__.py bench/common.py bench/wsgi_app.py \
                  bench/bare_hello.py bench/bare_upsert.py bench/crowd.py bench/contest_data.py \
                  bench/scoring_profile.py

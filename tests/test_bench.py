@@ -54,3 +54,64 @@ def test_bench_judges_type_points_on_the_step_within_the_maximum():
             value = Decimal(points[field])
             assert 0 < value <= top
             assert value % Decimal(step) == 0
+
+
+# -- bench/soak.py: the points it sends, the state it reads, what makes it fail -----------
+
+SOAK_PLAN = {"criteria": {9: [(3, "30", "0.5"), (4, "25", "1")]}}
+
+
+def test_soak_judges_send_the_same_valid_points_on_every_try():
+    from bench.soak import points_for
+
+    for judge_id in range(1, 60):
+        points = points_for(SOAK_PLAN, judge_id, 9)
+        assert points == points_for(SOAK_PLAN, judge_id, 9)
+        for field, top, step in (("c3", 30, "0.5"), ("c4", 25, "1")):
+            value = Decimal(points[field])
+            assert 0 < value <= top and value % Decimal(step) == 0
+
+
+def test_soak_reads_the_sheet_state_the_page_gives_its_script():
+    from bench.soak import server_state
+
+    page = """<form data-server='{&#34;state&#34;: &#34;submitted&#34;, &#34;version&#34;: 2}'>"""
+    assert server_state(page) == "submitted"
+    assert server_state("<p>no sheet here</p>") is None
+
+
+def _soak_result(**changes):
+    result = {
+        "lost_count": 0,
+        "lost": [],
+        "wrong_count": 0,
+        "wrong_points": [],
+        "duplicated": 0,
+        "corrupt": [],
+        "chains": {"contest": {"broken": None}, "global": {"broken": None}},
+        "acknowledged": 10,
+        "present": 11,
+        "submit_audit_events": 11,
+        "errors": {},
+        "idle_at_the_end": False,
+        "events": [{"kind": "kill worker"}, {"kind": "kill worker"}],
+    }
+    return {**result, **changes}
+
+
+def test_soak_fails_on_a_lost_duplicated_or_corrupt_sheet_and_a_missed_disruption():
+    from bench.soak import failures
+
+    assert failures(_soak_result(), "sqlite") == []
+    assert failures(_soak_result(), "postgresql") == ["2 disruptions of 3"]
+    for bad in (
+        {"lost_count": 1, "lost": [("acknowledged", (1, 2), None)]},
+        {"wrong_count": 1, "wrong_points": [("acknowledged", (1, 2), {}, {"c1": "3"})]},
+        {"duplicated": 1},
+        {"corrupt": ["row 3 missing from index"]},
+        {"chains": {"contest": {"broken": "event #4 edited"}, "global": {"broken": None}}},
+        {"submit_audit_events": 10},
+        {"acknowledged": 0},
+        {"idle_at_the_end": True},
+    ):
+        assert len(failures(_soak_result(**bad), "sqlite")) == 1, bad
