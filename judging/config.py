@@ -77,6 +77,14 @@ class Config:
         self.SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
         self.SEED_DIR = os.environ.get("SEED_DIR", str(BASE_DIR / "seed"))
         self.MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+        # Bounds on reading an uploaded workbook (judging/imports/reader.py): past any of
+        # them the file is refused with a message, having cost little time and memory.
+        self.EXCEL_MAX_SECONDS = float(os.environ.get("EXCEL_MAX_SECONDS", "20"))
+        self.EXCEL_MAX_ROWS = int(os.environ.get("EXCEL_MAX_ROWS", "100000"))
+        self.EXCEL_MAX_STRINGS = int(os.environ.get("EXCEL_MAX_STRINGS", "200000"))
+        self.EXCEL_MAX_STRING_CHARS = int(os.environ.get("EXCEL_MAX_STRING_CHARS", "20000000"))
+        self.EXCEL_MAX_PARTS = int(os.environ.get("EXCEL_MAX_PARTS", "1000"))
+        self.EXCEL_MAX_UNCOMPRESSED_MB = int(os.environ.get("EXCEL_MAX_UNCOMPRESSED_MB", "256"))
         # Where judges reach the site, for sign-in links on cards or sent by chat. Unset:
         # the address the organizer is using (pages) or http://127.0.0.1:5000 (commands).
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")

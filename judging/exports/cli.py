@@ -89,7 +89,10 @@ def _run_import(kind: str, path: Path, *, slug=None, stage=None, update, dry_run
         contest = _contest(slug) if slug else None
         started = time.perf_counter()
         try:
-            with command_transaction():
+            # Not ``command_transaction``: its write lock would be held from the first
+            # read. The file is read and checked in a read transaction; the import takes
+            # the lock for its writes alone (``write_phase``), and this commits them.
+            try:
                 result = import_workbook(
                     data=path.read_bytes(),
                     kind=kind,
@@ -99,6 +102,10 @@ def _run_import(kind: str, path: Path, *, slug=None, stage=None, update, dry_run
                     dry_run=dry_run,
                     filename=path.name,
                 )
+            except BaseException:
+                db.session.rollback()
+                raise
+            db.session.commit()
         except ImportRejected as err:
             print_problems(err.problems)
             click.echo(

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from judging.common.audit import record
-from judging.common.db import write_phase
+from judging.common.db import reads_first, write_phase
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
 from judging.contests.queries import contest_or_404
@@ -106,6 +106,7 @@ def page(slug: str):
 
 
 @bp.route("/contests/<slug>/excel/import/<kind>", methods=["POST"])
+@reads_first  # the file is read and checked without the write lock (import_workbook)
 @organizer_required
 def upload(slug: str, kind: str):
     """Import one upload into the contest: all of it, or nothing with the problems listed."""
@@ -142,6 +143,7 @@ def upload(slug: str, kind: str):
 
 
 @bp.route("/excel/import", methods=["GET", "POST"])
+@reads_first  # the file is read and checked without the write lock (import_workbook)
 @organizer_required
 def new_contest():
     """Create a contest from a contest workbook (or bring one up to date with it)."""

@@ -33,9 +33,20 @@ MESSAGES = {
         "The workbook unpacks to more than %(limit)s MB, or is compressed suspiciously well: "
         "refused."
     ),
+    "too_many_parts": N_("The workbook contains more than %(limit)s parts: refused."),
     "xml_entities": N_("The workbook contains XML DTD or entity declarations: refused."),
-    "too_many_rows": N_("More than %(limit)s rows: refused."),
+    "too_many_strings": N_(
+        "The workbook's shared strings table holds more than %(limit)s texts: refused."
+    ),
+    "strings_too_long": N_(
+        "The workbook's shared strings table holds more than %(limit)s characters in all: refused."
+    ),
+    "too_many_rows": N_("More than %(limit)s rows (empty rows count too): refused."),
     "too_many_columns": N_("A value beyond column %(limit)s: at most %(limit)s columns are read."),
+    "too_slow": N_(
+        "Reading the workbook took longer than %(limit)s seconds: refused. Split it into "
+        "smaller files, or delete its empty rows and columns."
+    ),
     "no_sheets": N_("The workbook has no worksheets."),
     # sheets and columns
     "missing_sheet": N_("The sheet is missing."),

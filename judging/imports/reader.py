@@ -5,7 +5,7 @@ An .xlsx file is a zip of XML parts. Before any row is read the file must be:
 - no larger than ``Limits.max_bytes`` (10 MB);
 - a zip at all (an old .xls, a password-protected workbook, a CSV or anything else is
   refused by its first bytes, whatever its name says);
-- a sound zip of at most ``max_members`` parts, each stored or deflated (no other
+- a sound zip of at most ``max_parts`` parts, each stored or deflated (no other
   compression), whose declared uncompressed sizes sum to at most ``max_uncompressed`` and
   whose compression ratio stays under ``max_ratio`` (a zip bomb is refused before anything
   is inflated). Python's zip reader never inflates a part past its declared size, and a
@@ -13,12 +13,20 @@ An .xlsx file is a zip of XML parts. Before any row is read the file must be:
 - XML without a DTD or entity declarations (``defusedxml``; billion laughs and external
   entities are refused).
 
+The shared strings table is streamed too, and refused as soon as it holds more than
+``max_strings`` strings or ``max_string_chars`` characters in all (a table that declares
+more is refused before its first string).
+
 Rows are then streamed from the sheet's XML part one ``<row>`` at a time; the
-``<dimension>`` the file declares is ignored. A value beyond ``max_columns`` or
-``max_rows`` refuses the file as soon as it is met, so a hostile sheet costs neither
-memory nor time. openpyxl's own read-only reader is not used for rows: it builds a whole
-``<row>`` and pads it to its farthest cell before handing it over, which a hostile row
-can make arbitrarily large.
+``<dimension>`` the file declares is ignored. A value beyond ``max_columns``, or more than
+``max_rows`` rows in a sheet (empty rows count: each costs time to read), refuses the file
+as soon as it is met, so a hostile sheet costs neither memory nor time. Whatever is left
+(a sheet of wide empty rows, say) meets ``max_seconds``: reading a workbook, from its
+package to its last row, stops with a refusal once it has taken that long.
+
+openpyxl's own read-only reader is not used for rows: it builds a whole ``<row>`` and
+pads it to its farthest cell before handing it over, which a hostile row can make
+arbitrarily large.
 
 Values come back as ``str`` (text), ``Decimal`` (numbers, exactly as written in the file,
 never through float), ``bool``, ``Formula`` (a formula cell, whatever its cached value) or
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -47,6 +56,10 @@ _REL_OFFICE = "/officeDocument"
 _REL_SHEET = "/worksheet"
 _REL_STRINGS = "/sharedStrings"
 _XML_PART_LIMIT = 8 * MiB  # workbook.xml and the relationship parts are small
+#: XML events between two looks at the clock (``Book.tick``).
+_TICK_EVERY = 4096
+#: The clock of the wall-clock bound (a module attribute, so tests can move it).
+clock = time.monotonic
 
 
 @dataclass(frozen=True)
@@ -58,19 +71,30 @@ class Limits:
     max_columns: int = 100
     max_uncompressed: int = 256 * MiB
     max_ratio: int = 100
-    max_members: int = 1_000
+    max_parts: int = 1_000
+    max_strings: int = 200_000
+    max_string_chars: int = 20_000_000
+    max_seconds: float = 20.0
 
     @classmethod
     def from_config(cls, config) -> Limits:
-        """The limits from the app's config (EXCEL_MAX_BYTES, …), defaults where unset."""
-        defaults = cls()
+        """The limits from the app's config (EXCEL_MAX_ROWS, …), defaults where unset."""
+        d = cls()
+
+        def get(key, default, kind=int):
+            value = config.get(key)
+            return default if value is None else kind(value)
+
         return cls(
-            max_bytes=int(config.get("EXCEL_MAX_BYTES", defaults.max_bytes)),
-            max_rows=int(config.get("EXCEL_MAX_ROWS", defaults.max_rows)),
-            max_columns=int(config.get("EXCEL_MAX_COLUMNS", defaults.max_columns)),
-            max_uncompressed=int(config.get("EXCEL_MAX_UNCOMPRESSED", defaults.max_uncompressed)),
-            max_ratio=int(config.get("EXCEL_MAX_RATIO", defaults.max_ratio)),
-            max_members=int(config.get("EXCEL_MAX_MEMBERS", defaults.max_members)),
+            max_bytes=get("EXCEL_MAX_BYTES", d.max_bytes),
+            max_rows=get("EXCEL_MAX_ROWS", d.max_rows),
+            max_columns=get("EXCEL_MAX_COLUMNS", d.max_columns),
+            max_uncompressed=get("EXCEL_MAX_UNCOMPRESSED_MB", d.max_uncompressed // MiB) * MiB,
+            max_ratio=get("EXCEL_MAX_RATIO", d.max_ratio),
+            max_parts=get("EXCEL_MAX_PARTS", d.max_parts),
+            max_strings=get("EXCEL_MAX_STRINGS", d.max_strings),
+            max_string_chars=get("EXCEL_MAX_STRING_CHARS", d.max_string_chars),
+            max_seconds=get("EXCEL_MAX_SECONDS", d.max_seconds, float),
         )
 
 
@@ -78,7 +102,9 @@ class ExcelRefused(Exception):
     """The file is refused as a whole before its rows are read (or while streaming them).
 
     ``code`` says why (``too_large``, ``xls``, ``csv``, ``not_xlsx``, ``corrupt``,
-    ``zip_bomb``, ``xml_entities``, ``too_many_rows``, ``too_many_columns``, ``no_sheets``);
+    ``zip_bomb``, ``too_many_parts``, ``xml_entities``, ``too_many_strings``,
+    ``strings_too_long``, ``too_many_rows``, ``too_many_columns``, ``too_slow``,
+    ``no_sheets``);
     ``params`` fill the message; ``sheet`` and ``row`` say where, when a row was to blame.
     """
 
@@ -156,6 +182,7 @@ class Book:
 
     def __init__(self, data: bytes, limits: Limits | None = None):
         self.limits = limits or Limits()
+        self.deadline = clock() + self.limits.max_seconds
         if len(data) > self.limits.max_bytes:
             raise ExcelRefused("too_large", size=_mib(len(data)), limit=_mib(self.limits.max_bytes))
         kind = sniff(data)
@@ -181,8 +208,8 @@ class Book:
     def _check_members(self) -> None:
         infos = self.zip.infolist()
         limits = self.limits
-        if len(infos) > limits.max_members:
-            raise ExcelRefused("zip_bomb", size=len(infos), limit=limits.max_members)
+        if len(infos) > limits.max_parts:
+            raise ExcelRefused("too_many_parts", count=len(infos), limit=limits.max_parts)
         total = 0
         for info in infos:
             if info.flag_bits & 0x1:
@@ -197,6 +224,13 @@ class Book:
                     "zip_bomb", size=_mib(total), limit=_mib(limits.max_uncompressed)
                 )
         self.members = {info.filename for info in infos}
+
+    def tick(self, sheet: str = "", row: int | None = None) -> None:
+        """Refuse the file once reading it has taken longer than ``max_seconds``."""
+        if clock() > self.deadline:
+            raise ExcelRefused(
+                "too_slow", sheet=sheet, row=row, limit=_number(self.limits.max_seconds)
+            )
 
     def _xml(self, name: str):
         if self.zip.getinfo(name).file_size > _XML_PART_LIMIT:
@@ -241,15 +275,41 @@ class Book:
         )
 
     def _read_strings(self) -> list[str]:
-        """The shared strings table, streamed (rich text runs joined, phonetic runs skipped)."""
+        """The shared strings table, streamed (rich text runs joined, phonetic runs skipped).
+
+        Within ``max_strings`` strings and ``max_string_chars`` characters, checked as each
+        string is read (and against the count the table declares, before the first).
+        """
         if not self.strings_path or self.strings_path not in self.members:
             return []
+        max_strings, max_chars = self.limits.max_strings, self.limits.max_string_chars
         strings: list[str] = []
+        chars = events = 0
+        root = None
         with self.zip.open(self.strings_path) as source:
-            for _event, element in iterparse(source, events=("end",), forbid_dtd=True):
-                if _local(element.tag) == "si":
-                    strings.append(_text_of(element))
-                    element.clear()
+            for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
+                events += 1
+                if events % _TICK_EVERY == 0:
+                    self.tick()
+                if event == "start":
+                    if root is None:
+                        root = element
+                        declared = _count(element.get("uniqueCount"))
+                        if declared > max_strings:
+                            raise ExcelRefused("too_many_strings", limit=max_strings)
+                    continue
+                if _local(element.tag) != "si":
+                    continue
+                text = _text_of(element)
+                # Each finished string is dropped from the table's element as well, so
+                # the tree never holds more than the string being read.
+                root.clear()
+                chars += len(text)
+                if len(strings) >= max_strings:
+                    raise ExcelRefused("too_many_strings", limit=max_strings)
+                if chars > max_chars:
+                    raise ExcelRefused("strings_too_long", limit=max_chars)
+                strings.append(text)
         return strings
 
     # -- sheets
@@ -278,11 +338,14 @@ class Book:
         # dropped from its parent, so memory stays flat however long a row or sheet is.
         strings = self.strings
         max_rows, max_columns = self.limits.max_rows, self.limits.max_columns
-        row_number = seen = column = cells = 0
+        row_number = seen = column = cells = events = 0
         values: dict[int, object] = {}
         container = None
         with self.zip.open(self.sheet_paths[sheet]) as source:
             for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
+                events += 1
+                if events % _TICK_EVERY == 0:
+                    self.tick(sheet, row_number or None)
                 tag = _local(element.tag)
                 if event == "start":
                     if tag == "row":
@@ -314,14 +377,15 @@ class Book:
                         container.clear()
                     else:
                         element.clear()
-                    if not values:
-                        continue
+                    # Every row counts, empty or not: a million empty rows would cost
+                    # time for nothing.
                     seen += 1
-                    if row_number > max_rows or seen > max_rows:
+                    if seen > max_rows or (values and row_number > max_rows):
                         raise ExcelRefused(
                             "too_many_rows", sheet=sheet, row=row_number, limit=max_rows
                         )
-                    yield row_number, values
+                    if values:
+                        yield row_number, values
 
 
 def _text_of(element) -> str:
@@ -366,6 +430,19 @@ def _cell_value(cell, strings: list[str]):
         return number(raw.strip())
     except (InvalidOperation, ValueError):
         raise ValueError(f"not a number: {raw!r}") from None
+
+
+def _count(text: str | None) -> int:
+    """A count attribute as a number (0 when absent or not a number)."""
+    try:
+        return int(text) if text else 0
+    except ValueError:
+        return 0
+
+
+def _number(value: float) -> str:
+    """A limit for a message: 20 rather than 20.0."""
+    return f"{value:g}"
 
 
 def _mib(size: int) -> str:

@@ -1,11 +1,14 @@
 """Importing a workbook: the whole contest, or one sheet of entries, judges or score sheets.
 
 ``import_workbook`` reads the file (refusing hostile or broken files before any row is
-read), validates every row of every sheet against the others and the database, and only
-if nothing at all is wrong writes the result in the caller's transaction; the caller
-commits once. Any problem raises ``ImportRejected`` with all of them, and nothing is
-written. Codes (entry codes, group and stage codes, usernames) are the keys: importing
-the same file twice changes nothing the second time.
+read, and any file past the reader's bounds as soon as it is met), validates every row of
+every sheet against the others and the database, and only if nothing at all is wrong
+writes the result in the caller's transaction; the caller commits once. Reading and
+checking take no write lock (``judging.common.db.write_phase``): on SQLite a judge's
+draft saved meanwhile does not wait for them, only for the writes. Any problem raises
+``ImportRejected`` with all of them, and nothing is written. Codes (entry codes, group and
+stage codes, usernames) are the keys: importing the same file twice changes nothing the
+second time.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from judging.common.audit import record
+from judging.common.db import write_phase
 from judging.contests.models import Contest
 from judging.contests.queries import get_contest
 from judging.contests.versions import bump_data_version
@@ -100,6 +104,47 @@ def import_workbook(
     if problems:
         raise ImportRejected(problems)
 
+    existing, validator, slug = _check(
+        tables, kind=kind, contest=contest, stage_code=stage_code, update=update
+    )
+    if dry_run:
+        return _result(kind, slug, existing, validator, dry_run=True)
+    # Everything above only read (the file, and the database in a read transaction that
+    # blocks no writer). The write lock is taken here, for the writes alone; the state
+    # the file was checked against is read again inside it, and the file checked again
+    # (from its rows already read) only if that state changed in the meantime.
+    with write_phase(db.session):
+        db.session.expire_all()
+        if not _still_current(existing, kind=kind, slug=slug):
+            existing, validator, slug = _check(
+                tables, kind=kind, contest=contest, stage_code=stage_code, update=update
+            )
+        result = _result(kind, slug, existing, validator, dry_run=False)
+        _write(result, existing, validator, kind=kind, user_id=user_id, filename=filename)
+    db.session.expire_all()
+    return result
+
+
+def _still_current(existing: Existing, *, kind: str, slug: str) -> bool:
+    """Whether the database still holds what the file was checked against."""
+    if kind == "contest" and existing.contest_id is None and get_contest(slug) is not None:
+        return False  # the new contest's slug was taken meanwhile
+    return existing.reload().same_as(existing)
+
+
+def _check(
+    tables: dict[str, Table],
+    *,
+    kind: str,
+    contest: Contest | None,
+    stage_code: str | None,
+    update: bool,
+) -> tuple[Existing, Validator, str]:
+    """Check the tables against the contest as it is: (state read, its plan, slug).
+
+    Reads the database only. Raises ImportRejected with every problem found.
+    """
+    problems: list[Problem] = []
     if kind == "contest":
         slug = _peek_slug(tables["contest"])
         target = contest or (get_contest(slug) if slug else None)
@@ -136,7 +181,13 @@ def import_workbook(
             getattr(validator, kind)(tables[kind])
     if problems:
         raise ImportRejected(problems)
+    return existing, validator, slug
 
+
+def _result(
+    kind: str, slug: str, existing: Existing, validator: Validator, *, dry_run: bool
+) -> ImportResult:
+    """The result of a checked plan; for a dry run, with what it would write."""
     plan = validator.plan
     result = ImportResult(
         kind=kind,
@@ -148,8 +199,20 @@ def import_workbook(
     if dry_run:
         result.created = {k: len(v) for k, v in plan.create.items() if v}
         result.updated = {k: len(v) for k, v in plan.update.items() if v}
-        return result
-    writer = Writer(plan, existing, user_id=user_id)
+    return result
+
+
+def _write(
+    result: ImportResult,
+    existing: Existing,
+    validator: Validator,
+    *,
+    kind: str,
+    user_id: int | None,
+    filename: str,
+) -> None:
+    """Write a checked plan in the caller's (write) transaction; fill in what it did."""
+    writer = Writer(validator.plan, existing, user_id=user_id)
     try:
         result.contest_id = writer.run()
     except sa.exc.IntegrityError as err:
@@ -171,8 +234,6 @@ def import_workbook(
             user_id=user_id,
         )
         bump_data_version(result.contest_id)
-    db.session.expire_all()
-    return result
 
 
 def _tables(

@@ -73,6 +73,12 @@ class Existing:
         self._judges: dict[int, str] = {}
         self._entries: dict[int, str] = {}
         self._published_links: tuple[dict, dict] | None = None
+        # What was asked of the database after ``load``, so that ``reload`` can ask it
+        # again (``same_as``: has anything the checks read changed since?).
+        self._contest: Contest | None = None
+        self._asked_users: set[str] = set()
+        self._asked_links: list[tuple[frozenset, frozenset]] = []
+        self._taken: dict[str, frozenset[str]] = {}
 
     # -- loading
 
@@ -82,6 +88,7 @@ class Existing:
         state = cls()
         if contest is None:
             return state
+        state._contest = contest
         state.contest_id = cid = contest.id
         session = db.session
         state.records["contest"][contest.slug] = {
@@ -243,7 +250,9 @@ class Existing:
 
     def load_users(self, usernames: Iterable[str]) -> None:
         """The accounts (any contest) with these usernames: id and role."""
-        names = [u for u in set(usernames) if u and u not in self.users]
+        asked = {u for u in usernames if u}
+        self._asked_users |= asked
+        names = [u for u in asked if u not in self.users]
         for start in range(0, len(names), 500):
             for uid, username, role in db.session.execute(
                 sa.select(User.id, User.username, User.role).where(
@@ -254,6 +263,8 @@ class Existing:
 
     def load_links(self, stage_codes: Iterable[str], usernames: Iterable[str]) -> None:
         """The assignments and score sheets (with points) of these stages and judges."""
+        stage_codes, usernames = frozenset(stage_codes), frozenset(usernames)
+        self._asked_links.append((stage_codes, usernames))
         if self.contest_id is None:
             return
         stage_ids = [self.ids["stages"][c] for c in set(stage_codes) if c in self.ids["stages"]]
@@ -300,6 +311,48 @@ class Existing:
                 .where(ScoreSheet.stage_id.in_(stage_ids), ScoreSheet.judge_id.in_(chunk))
             ):
                 self.records["sheets"][sheets[sheet_id]]["points"][name] = exact(points)
+
+    def taken_usernames(self, prefix: str) -> set[str]:
+        """The usernames (any contest) that begin with prefix (a copy: the caller's own)."""
+        if prefix not in self._taken:
+            self._taken[prefix] = frozenset(taken_usernames(prefix))
+        return set(self._taken[prefix])
+
+    # -- still current?
+
+    def reload(self) -> Existing:
+        """The same records read again: everything ``load`` and the later calls read.
+
+        For the write phase of an import: the file was checked against this state in a
+        read transaction; inside the write transaction the state is read again, and the
+        checks run again only if it changed (``same_as``). Objects of the session must
+        have been expired first, so that the contest's own row is read again too.
+        """
+        state = Existing.load(self._contest)
+        state.load_users(self._asked_users)
+        for stage_codes, usernames in self._asked_links:
+            state.load_links(stage_codes, usernames)
+        if self._published_links is not None:
+            state.published_links()
+        for prefix in self._taken:
+            state.taken_usernames(prefix)
+        return state
+
+    def same_as(self, other: Existing) -> bool:
+        """Whether two loads of a contest read the same records (see ``reload``)."""
+        return self._compared() == other._compared()
+
+    def _compared(self) -> tuple:
+        return (
+            self.contest_id,
+            self.records,
+            self.ids,
+            self.users,
+            self.stage_position,
+            self.rubrics_in_use,
+            self._published_links,
+            self._taken,
+        )
 
     def published_stages(self) -> set[str]:
         """The codes of the contest's published stages (frozen: an import cannot change them)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from judging.common.enums import EntryStatus
 from judging.imports.spec import ENTRY_STATUS
-from judging.imports.state import taken_usernames
 from judging.imports.table import Table, split_list
 from judging.imports.validate.base import ValidatorBase
 
@@ -110,7 +109,7 @@ class PeopleRows(ValidatorBase):
         """A free username for a judge given without one: <contest slug>-judge<n>."""
         slug = next(iter(self.keys("contest")), "contest")
         if self._usernames_taken is None:
-            self._usernames_taken = taken_usernames(f"{slug}-judge")
+            self._usernames_taken = self.x.taken_usernames(f"{slug}-judge")
         n = 1
         while True:
             candidate = f"{slug}-judge{n:02d}"
