@@ -1,11 +1,17 @@
 """Error pages, in the layout and the visitor's language."""
 
-from flask import Flask, render_template, request
+import sqlalchemy as sa
+from flask import Flask, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from judging.extensions import db
+
+
+#: What a 503 answer for an unreachable database suggests: a PostgreSQL restart took about
+#: 4.5 s in bench/soak.py.
+RETRY_AFTER_SECONDS = 5
 
 
 def _messages():
@@ -21,6 +27,10 @@ def _messages():
             _("Too many attempts in a short time. Please wait a minute and try again."),
         ),
         500: (_("Something went wrong"), _("The error was logged. Please try again.")),
+        503: (
+            _("Temporarily unavailable"),
+            _("The database cannot be reached just now. Please try again in a few seconds."),
+        ),
     }
 
 
@@ -48,6 +58,20 @@ def register(app: Flask) -> None:
     def _http(err: HTTPException):
         db.session.rollback()
         return render_error(err.code or 500)
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    def _database_unavailable(err: sa.exc.DBAPIError):
+        # The database is down, restarting or unreachable (or SQLite's lock outlasted the
+        # busy timeout): nothing was written, and asking again shortly is the remedy.
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:
+            db.session.close()
+        app.logger.warning("database unavailable: %s", getattr(err, "orig", err))
+        response = make_response(render_error(503))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
