@@ -8,7 +8,6 @@ from werkzeug.exceptions import HTTPException
 
 from judging.extensions import db
 
-
 #: What a 503 answer for an unreachable database suggests: a PostgreSQL restart took about
 #: 4.5 s in bench/soak.py.
 RETRY_AFTER_SECONDS = 5
