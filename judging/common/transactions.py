@@ -93,11 +93,22 @@ class _Prepared:
     the driver's own time for one of a submission's small statements
     (bench/scoring_profile.py). Only statements that need none of that are taken
     (``of``): no values made in Python at execution (column defaults), no parameters
-    expanded at execution (``IN`` lists), no result values to convert. A driver error is
-    raised as SQLAlchemy's exception of the same kind.
+    expanded at execution (``IN`` lists). Result values are converted by the result
+    processors of the selected columns' types (decimals, enums, times), chosen once from
+    the driver's column types as SQLAlchemy does. A driver error is raised as
+    SQLAlchemy's exception of the same kind.
     """
 
-    __slots__ = ("sql", "names", "defaults", "processors", "positional", "dialect")
+    __slots__ = (
+        "sql",
+        "names",
+        "defaults",
+        "processors",
+        "positional",
+        "dialect",
+        "result_types",
+        "converters",
+    )
 
     @classmethod
     def of(cls, statement, dialect, keys: tuple, many: bool) -> _Prepared | None:
@@ -109,10 +120,6 @@ class _Prepared:
             or compiled.insert_prefetch
             or compiled.update_prefetch
             or getattr(compiled, "_insertmanyvalues", None)
-            or any(
-                column[3]._cached_result_processor(dialect, None) is not None
-                for column in compiled._result_columns
-            )
         ):
             return None
         prepared = cls()
@@ -132,7 +139,19 @@ class _Prepared:
             if name in prepared.names
         }
         prepared.dialect = dialect
+        prepared.result_types = [column[3] for column in compiled._result_columns]
+        prepared.converters = None  # chosen at the first run, from the driver's types
         return prepared
+
+    def _converters(self, description) -> list:
+        """(index, processor) of the result columns whose values need converting."""
+        if self.converters is None:
+            found = [
+                (index, kind._cached_result_processor(self.dialect, column[1]))
+                for index, (kind, column) in enumerate(zip(self.result_types, description))
+            ]
+            self.converters = [(index, process) for index, process in found if process]
+        return self.converters
 
     def _values(self, params):
         merged = {**self.defaults, **params} if self.defaults else params
@@ -156,17 +175,27 @@ class _Prepared:
             raise sa.exc.DBAPIError.instance(
                 self.sql, params, error, self.dialect.loaded_dbapi.Error, dialect=self.dialect
             ) from error
-        return _DriverResult(cursor)
+        return _DriverResult(cursor, self)
 
 
 class _DriverResult:
-    """The little of a result that prebuilt statements' callers read."""
+    """The little of a result that prebuilt statements' callers read: rows as tuples."""
 
     __slots__ = ("_rows",)
 
-    def __init__(self, cursor):
-        self._rows = cursor.fetchall() if cursor.description else []
+    def __init__(self, cursor, prepared: _Prepared):
+        rows = []
+        if cursor.description:
+            rows = cursor.fetchall()
+            converters = prepared._converters(cursor.description)
+            if converters and rows:
+                rows = [_converted(row, converters) for row in rows]
         cursor.close()
+        self._rows = rows
+
+    def all(self) -> list[tuple]:
+        """Every row."""
+        return self._rows
 
     def scalar(self):
         """The first column of the first row, or None."""
@@ -177,6 +206,13 @@ class _DriverResult:
         if len(self._rows) != 1:
             raise sa.exc.NoResultFound() if not self._rows else sa.exc.MultipleResultsFound()
         return self._rows[0][0]
+
+
+def _converted(row, converters) -> tuple:
+    values = list(row)
+    for index, process in converters:
+        values[index] = process(values[index])
+    return tuple(values)
 
 
 _prepared: dict[tuple, _Prepared | None] = {}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from judging.common.audit import AuditEvent
 from judging.common.enums import EntryStatus, SheetState, StageState
+from judging.common.transactions import execute_core
 from judging.contests.models import Criterion, Stage
 from judging.entries.models import Entry
 from judging.extensions import db
@@ -214,11 +215,7 @@ def sheet_target(user_id: int, stage_id: int, entry_id: int) -> SheetTarget | No
     """The sheet the user would write for entry in stage, with its rubric, or None when
     ``scoring_context`` would find none (one query, plain values: the scoring page's POST
     reads this and no model; the models are loaded only to render a page)."""
-    rows = (
-        db.session.connection()
-        .execute(_TARGET, {"user": user_id, "stage": stage_id, "entry": entry_id})
-        .all()
-    )
+    rows = execute_core(_TARGET, {"user": user_id, "stage": stage_id, "entry": entry_id}).all()
     if not rows:
         return None
     first = rows[0]
