@@ -317,3 +317,32 @@ def test_a_snapshot_is_read_only_and_pages_write_after_it(shared_app):
     assert db.session.scalar(sa.select(Entry.title).where(Entry.id == entry.id)) == (
         "after the snapshot"
     )
+
+
+def test_the_progress_counts_agree_while_a_judge_submits(shared_app):
+    """The organizer's progress numbers come from several queries (per judge, per entry);
+    a submission committed between them changes neither (deterministic: the hook submits
+    right after the per-judge counts are read)."""
+    setup = _contest()
+    organizer = create_user("chair", role=Role.ORGANIZER)
+    db.session.commit()
+    client = shared_app.test_client()
+    sign_in_as(client, organizer)
+    main, pending = threading.get_ident(), list(setup["todo"][:1])
+
+    def after_execute(_conn, _cursor, statement, *_args):
+        per_judge = "judges.name" in statement and "count(" in statement.lower()
+        if threading.get_ident() == main and pending and per_judge:
+            _submit_elsewhere(shared_app, setup, *pending.pop())
+
+    sa.event.listen(db.engine, "after_cursor_execute", after_execute)
+    try:
+        numbers = client.get(f"/contests/{SLUG}/stages/prelim/progress.json").get_json()
+    finally:
+        sa.event.remove(db.engine, "after_cursor_execute", after_execute)
+    assert not pending, "the hook did not run"
+    by_judge = sum(n[2] for n in numbers["judges"].values())
+    by_entry = sum(n[2] for n in numbers["entries"].values())
+    assert (numbers["submitted"], by_judge, by_entry) == (16, 16, 16)
+    numbers = client.get(f"/contests/{SLUG}/stages/prelim/progress.json").get_json()
+    assert numbers["submitted"] == sum(n[2] for n in numbers["entries"].values()) == 17
