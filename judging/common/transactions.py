@@ -144,8 +144,9 @@ def read_snapshot(session=None):
         session.expire_all()
     postgresql = session.get_bind().dialect.name == "postgresql"
     with read_intent():
+        driver = None
         if postgresql:
-            connection = session.connection(
+            session.connection(
                 execution_options={
                     "isolation_level": "REPEATABLE READ",
                     "postgresql_readonly": True,
@@ -153,6 +154,7 @@ def read_snapshot(session=None):
             )
         else:
             connection = session.connection()
+            driver = connection.connection.driver_connection
             connection.exec_driver_sql("PRAGMA query_only = ON")
             # A deferred BEGIN takes no snapshot yet: the first read does (WAL read mark).
             connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
@@ -162,18 +164,15 @@ def read_snapshot(session=None):
             yield session
         except BaseException:
             session.info.pop("snapshot", None)
-            if not postgresql:
-                _writable(connection)
+            _writable(driver)
             session.rollback()
             raise
         session.info.pop("snapshot", None)
         if session.get_transaction() is not transaction:
-            if not postgresql:
-                _writable(connection)
+            _writable(driver)
             session.rollback()
             raise RuntimeError("the transaction ended inside read_snapshot(): not one snapshot")
-        if not postgresql:
-            _writable(connection)
+        _writable(driver)
         expire, session.expire_on_commit = session.expire_on_commit, False
         try:
             session.commit()  # read-only: ends the snapshot, keeps what it loaded
@@ -181,10 +180,13 @@ def read_snapshot(session=None):
             session.expire_on_commit = expire
 
 
-def _writable(connection) -> None:
-    # A connection that is gone is not reused by the pool.
-    with suppress(sa.exc.SQLAlchemyError):
-        connection.exec_driver_sql("PRAGMA query_only = OFF")
+def _writable(driver) -> None:
+    """Let the SQLite connection write again: on the driver's connection, which outlives
+    the session's hold on it (back in the pool already if the snapshot ended early)."""
+    if driver is None:
+        return
+    with suppress(Exception):  # a connection that is gone is not reused by the pool
+        driver.execute("PRAGMA query_only = OFF")
 
 
 def snapshot_reads(view):
