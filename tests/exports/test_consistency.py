@@ -298,10 +298,14 @@ def test_a_snapshot_does_not_block_a_writer_and_does_not_see_it(shared_app):
 
 def test_a_snapshot_is_read_only_and_pages_write_after_it(shared_app):
     """A write inside a snapshot fails (on both databases), the writer's choreography
-    refuses to end it midway, and the session writes again once it is over."""
+    refuses to end it midway, a commit inside is reported, and the session writes again
+    once it is over."""
     setup = _contest()
     with pytest.raises(RuntimeError), read_snapshot(), write_phase(db.session):
         pass
+    with pytest.raises(RuntimeError, match="not one snapshot"), read_snapshot():
+        db.session.scalar(sa.select(sa.func.count()).select_from(Entry))
+        db.session.commit()  # ends the snapshot midway: reported, never silent
     with pytest.raises(sa.exc.DBAPIError), read_snapshot():
         db.session.execute(sa.text("UPDATE entries SET title = 'x'"))
     db.session.rollback()
