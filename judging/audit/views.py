@@ -8,6 +8,7 @@ from judging.audit.forms import page_number, read_filters
 from judging.audit.labels import action_choices
 from judging.audit.queries import audit_page
 from judging.common.decorators import organizer_required
+from judging.common.transactions import snapshot_reads
 from judging.contests.queries import contest_or_404
 from judging.judges.queries import contest_judges
 
@@ -16,6 +17,7 @@ bp = Blueprint("audit", __name__)
 
 @bp.route("/contests/<slug>/audit")
 @organizer_required
+@snapshot_reads
 def log(slug: str):
     """The contest's audit log: who did what, when, from where, old → new; filtered, paged."""
     contest = contest_or_404(slug)

@@ -20,6 +20,7 @@ from judging.awards.queries import snapshot_difference, stage_result
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
 from judging.common.forms import BaseForm
+from judging.common.transactions import snapshot_reads
 from judging.contests.queries import contest_or_404
 
 bp = Blueprint("awards", __name__, url_prefix="/contests/<slug>/stages/<code>")
@@ -73,6 +74,7 @@ def _stage(slug: str, code: str):
 
 @bp.route("/results")
 @organizer_required
+@snapshot_reads
 def results(slug: str, code: str):
     """Standings per group, each row explained; advancement and award proposals; snapshot."""
     contest, stage = _stage(slug, code)

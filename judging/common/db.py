@@ -28,6 +28,17 @@ def set_write_intent(value: bool) -> None:
 
 
 @contextmanager
+def read_intent():
+    """Run a block whose transactions begin deferred on SQLite (a read transaction that
+    never takes the write lock), whatever the request declared."""
+    token = _immediate.set(False)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
+
+
+@contextmanager
 def write_intent():
     """Run a block with write transactions beginning immediately on SQLite."""
     token = _immediate.set(True)
@@ -59,6 +70,8 @@ def write_phase(session):
     """
     if isinstance(session, scoped_session):
         session = session()
+    if session.info.get("snapshot"):
+        raise RuntimeError("write_phase() inside read_snapshot(): the snapshot is read-only")
     if session.get_bind().dialect.name != "sqlite":
         yield
         return

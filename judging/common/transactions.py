@@ -10,17 +10,22 @@ A view that refuses a change and answers with a redirect (flash and back) calls
 SQLite's writer lock has its own choreography (``judging.common.db``: ``reads_first``
 views end their read transaction in ``write_phase`` before writing); it ends read-only
 transactions only, never a write.
+
+Reads whose figures must agree with each other (an export's sheets, an organizer page that
+counts the same sheets several ways) run in ``read_snapshot``: one read-only snapshot of
+the database, however many queries they make, while judges go on submitting.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from functools import wraps
 
 import sqlalchemy as sa
-from flask import Flask, flash, g
-from sqlalchemy.orm import Session
+from flask import Flask, flash, g, request
+from sqlalchemy.orm import Session, scoped_session
 
-from judging.common.db import write_intent
+from judging.common.db import read_intent, write_intent
 from judging.extensions import db
 
 
@@ -252,3 +257,99 @@ def command_transaction():
             db.session.rollback()
             raise
         db.session.commit()
+
+
+@contextmanager
+def read_snapshot(session=None):
+    """Run a block of reads on one snapshot of the database, read-only.
+
+    At READ COMMITTED every statement sees the commits made before it: a workbook whose
+    sheets each ran their own queries while judges submitted counted 131 sheets on one
+    sheet and 164 on another (issue 16). Here every query of the block reads the same
+    moment. The request's read transaction so far is ended first (the snapshot must be its
+    transaction's first statement) and what it loaded is expired, so it is read again from
+    the snapshot; the snapshot's transaction ends when the block does.
+
+    - PostgreSQL: the transaction is REPEATABLE READ, READ ONLY (set on the connection
+      before its first statement, reset when it returns to the pool).
+    - SQLite: a deferred BEGIN and a first read pin the WAL snapshot until the end; the
+      transaction never takes the write lock (writers go on committing meanwhile) and
+      ``query_only`` makes a write in it fail, as READ ONLY does on PostgreSQL.
+
+    Nested blocks share the outer snapshot. A write inside raises; so does ending the
+    transaction inside (``write_phase``, a commit). Do not use it for POSTs: their checks
+    rely on READ COMMITTED and row locks (a confirmation's 409).
+    """
+    session = session or db.session
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.info.get("snapshot"):
+        yield session
+        return
+    if session.new or session.dirty or session.deleted or session.info.get("wrote"):
+        raise RuntimeError("read_snapshot() after writes: they would be committed")
+    if session.in_transaction():
+        session.commit()  # a read transaction: nothing to write; expires what it loaded
+    else:
+        session.expire_all()
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    with read_intent():
+        driver = None
+        if postgresql:
+            session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
+            )
+        else:
+            connection = session.connection()
+            driver = connection.connection.driver_connection
+            connection.exec_driver_sql("PRAGMA query_only = ON")
+            # A deferred BEGIN takes no snapshot yet: the first read does (WAL read mark).
+            connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+        transaction = session.get_transaction()
+        session.info["snapshot"] = True
+        try:
+            yield session
+        except BaseException:
+            session.info.pop("snapshot", None)
+            _writable(driver)
+            session.rollback()
+            raise
+        session.info.pop("snapshot", None)
+        if session.get_transaction() is not transaction:
+            _writable(driver)
+            session.rollback()
+            raise RuntimeError("the transaction ended inside read_snapshot(): not one snapshot")
+        _writable(driver)
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()  # read-only: ends the snapshot, keeps what it loaded
+        finally:
+            session.expire_on_commit = expire
+
+
+def _writable(driver) -> None:
+    """Let the SQLite connection write again: on the driver's connection, which outlives
+    the session's hold on it (back in the pool already if the snapshot ended early)."""
+    if driver is None:
+        return
+    with suppress(Exception):  # a connection that is gone is not reused by the pool
+        driver.execute("PRAGMA query_only = OFF")
+
+
+def snapshot_reads(view):
+    """Run a view's GET (and HEAD) in ``read_snapshot``: a page whose figures must agree.
+
+    Its other methods are left at READ COMMITTED: a POST's checks and row locks rely on it.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return view(*args, **kwargs)
+        with read_snapshot():
+            return view(*args, **kwargs)
+
+    return wrapper

@@ -9,6 +9,7 @@ from flask_login import current_user
 from judging.common.audit import record
 from judging.common.decorators import organizer_required
 from judging.common.enums import ContestStatus, StageState
+from judging.common.transactions import snapshot_reads
 from judging.contests.forms import AUTOMATIC, ContestSettingsForm
 from judging.contests.queries import contest_or_404, list_contests
 from judging.contests.versions import bump_data_version
@@ -36,6 +37,7 @@ def home():
 
 @bp.route("/contests/<slug>")
 @organizer_required
+@snapshot_reads
 def overview(slug: str):
     """One contest in detail for the organizer: structure, rubrics, tiers and progress."""
     contest = contest_or_404(slug)

@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 
 from judging.common.db import write_phase
-from judging.common.transactions import command_transaction
+from judging.common.transactions import command_transaction, read_snapshot
 from judging.extensions import db
 
 LANG = click.option(
@@ -176,6 +176,28 @@ def import_scores(
     _run_import("scores", path, slug=slug, stage=stage, update=update, dry_run=dry_run, lang=lang)
 
 
+def _export_data(slug: str, stage: str | None, public: bool, lang: str | None, tz: str):
+    """The contest, the stage asked for (or None) and the workbook's bytes."""
+    from judging.common.enums import StageState
+    from judging.exports import files
+
+    contest = _contest(slug)
+    target = None
+    if stage is not None:
+        target = contest.stage(stage)
+        if target is None:
+            raise click.ClickException(f"no stage {stage!r} in {slug}")
+    if public:
+        if target is None or target.state != StageState.PUBLISHED:
+            raise click.ClickException("--public needs --stage of a published stage")
+        data = files.public_stage_workbook(target, tz=tz)
+    elif target is not None:
+        data = files.stage_workbook(target, lang=_lang(lang), tz=tz, exported_by="cli")
+    else:
+        data = files.contest_workbook(contest, lang=_lang(lang), tz=tz, exported_by="cli")
+    return contest, target, data
+
+
 @click.command("export")
 @CONTEST
 @click.option("--stage", default=None, help="Only this stage.")
@@ -187,26 +209,12 @@ def import_scores(
 def export_command(slug: str, stage: str | None, public: bool, output: Path, lang: str | None):
     """Export a contest (or one stage) to an Excel workbook."""
     from judging.common.audit import record
-    from judging.common.enums import StageState
-    from judging.exports import files
 
     tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     with force_locale(_lang(lang)):
-        contest = _contest(slug)
         started = time.perf_counter()
-        target = None
-        if stage is not None:
-            target = contest.stage(stage)
-            if target is None:
-                raise click.ClickException(f"no stage {stage!r} in {slug}")
-        if public:
-            if target is None or target.state != StageState.PUBLISHED:
-                raise click.ClickException("--public needs --stage of a published stage")
-            data = files.public_stage_workbook(target, tz=tz)
-        elif target is not None:
-            data = files.stage_workbook(target, lang=_lang(lang), tz=tz, exported_by="cli")
-        else:
-            data = files.contest_workbook(contest, lang=_lang(lang), tz=tz, exported_by="cli")
+        with read_snapshot():  # every sheet from the same moment, judges scoring or not
+            contest, target, data = _export_data(slug, stage, public, lang, tz)
         output.write_bytes(data)
         if not public:
             # The workbook was read first; the record takes the write lock alone (SQLite).

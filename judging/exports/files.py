@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from judging.awards.prizes import prize_rows, prize_totals
 from judging.awards.queries import AwardsResult, awards_result, stage_result
 from judging.common.audit import AuditEvent
+from judging.common.transactions import read_snapshot
 from judging.contests.models import Contest, Stage
 from judging.contests.versions import data_version
 from judging.exports import formats, records, reports, templates
@@ -40,6 +41,7 @@ def audit_head(contest_id: int) -> int:
     return head or 0
 
 
+@read_snapshot()
 def contest_workbook(contest: Contest, *, lang: str, tz: str, exported_by: str = "") -> bytes:
     """Everything about a contest, for the organizer: summary, prize list, standings and
     matrix per stage, raw sheets, audit log, and the contest workbook's own sheets (so the
@@ -71,6 +73,7 @@ def _stage_awards(contest: Contest, stage: Stage) -> AwardsResult:
     return AwardsResult(stages, awards.specials, totals, awards.entries)
 
 
+@read_snapshot()
 def stage_workbook(stage: Stage, *, lang: str, tz: str, exported_by: str = "") -> bytes:
     """One stage, for the organizer: summary, standings per group, prize list (if the stage
     gives awards), matrix, raw sheets, and its score sheets in the importable format."""
@@ -90,6 +93,7 @@ def stage_workbook(stage: Stage, *, lang: str, tz: str, exported_by: str = "") -
     return build_workbook(sheets, title=f"{contest.name} · {stage.name}", creator=exported_by)
 
 
+@read_snapshot()
 def public_stage_workbook(stage: Stage, *, tz: str) -> bytes:
     """A published stage's standings for anyone, as published (the same frozen rows as the
     public pages): rank, code, title, organization, score and award per group, with any
@@ -116,6 +120,7 @@ def template_workbook(
     return build_workbook(sheets, title=contest.name if contest else "")
 
 
+@read_snapshot()
 def progress_workbook(stage: Stage, *, tz: str, exported_by: str = "") -> bytes:
     """How far a stage has got: per judge, per entry, and every sheet still missing (the
     organizer's progress page as a workbook)."""

@@ -25,6 +25,7 @@ from judging.common.audit import record
 from judging.common.db import reads_first, write_phase
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
+from judging.common.transactions import read_snapshot, snapshot_reads
 from judging.contests.queries import contest_or_404
 from judging.contests.versions import data_version
 from judging.exports import files
@@ -190,9 +191,13 @@ def _busy():
 def _organizer_download(contest, route: tuple, build, name: str, what: dict):
     """An organizer export from the download store (``judging.exports.downloads``): built
     once per version of what it holds — the contest's data and its audit log — and the
-    download recorded (who took the contact data and when) before it is sent."""
-    version = (data_version(contest.id), files.audit_head(contest.id))
+    download recorded (who took the contact data and when) before it is sent.
+
+    The version and the workbook are read from one snapshot, so a file is kept under the
+    version it shows; the record is written after the snapshot (which is read-only)."""
     exported_by = current_user.display_name
+    key = (*route, _lang(), _tz(), exported_by)
+    store = downloads()
 
     def audited():
         # The workbook was read first; the record takes the write lock alone (SQLite).
@@ -200,10 +205,13 @@ def _organizer_download(contest, route: tuple, build, name: str, what: dict):
             record("excel_export", contest_id=contest.id, new=what)
 
     try:
-        return downloads().send(
-            (*route, _lang(), _tz(), exported_by),
+        with read_snapshot():
+            version = (data_version(contest.id), files.audit_head(contest.id))
+            store.path(key, version, lambda: build(exported_by))
+        return store.send(
+            key,
             version,
-            lambda: build(exported_by),
+            lambda: build(exported_by),  # only if a newer version replaced it meanwhile
             name=name,
             cache_control="no-store",
             before_send=audited,
@@ -260,6 +268,7 @@ def stage_progress(slug: str, code: str):
 
 
 @bp.route("/results/<slug>/<code>.xlsx")
+@snapshot_reads
 def public_stage(slug: str, code: str):
     """A published stage's standings, for anyone (no contact data): built once per version
     of the contest itself (a published stage is frozen), streamed, 304 when unchanged."""

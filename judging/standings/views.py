@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from judging.common.audit import record
 from judging.common.decorators import organizer_required
 from judging.common.forms import BaseForm
+from judging.common.transactions import snapshot_reads
 from judging.contests.queries import contest_or_404
 from judging.extensions import db
 from judging.judges.models import Judge
@@ -28,6 +29,7 @@ def _stage(slug: str, code: str):
 
 @bp.route("/contests/<slug>/stages/<code>/progress")
 @organizer_required
+@snapshot_reads
 def progress(slug: str, code: str):
     """Who has scored what in the stage, and what is missing; the numbers refresh."""
     contest, stage = _stage(slug, code)
@@ -42,6 +44,7 @@ def progress(slug: str, code: str):
 
 @bp.route("/contests/<slug>/stages/<code>/progress.json")
 @organizer_required
+@snapshot_reads
 def progress_numbers(slug: str, code: str):
     """The page's counts, for its script to refresh them without a reload."""
     _contest, stage = _stage(slug, code)
