@@ -153,7 +153,9 @@ class _Prepared:
         if self.converters is None:
             found = [
                 (index, kind._cached_result_processor(self.dialect, column[1]))
-                for index, (kind, column) in enumerate(zip(self.result_types, description))
+                for index, (kind, column) in enumerate(
+                    zip(self.result_types, description, strict=True)
+                )
             ]
             self.converters = [(index, process) for index, process in found if process]
         return self.converters
