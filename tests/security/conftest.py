@@ -155,9 +155,9 @@ _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 def token_of(client, signed_in: bool) -> str:
     """The CSRF token of the client's session, read from a page with a form."""
-    html = client.get("/account/password" if signed_in else "/sign-in").get_data(as_text=True)
-    match = _TOKEN.search(html)
-    assert match, "no CSRF token"
+    response = client.get("/account/password" if signed_in else "/sign-in")
+    match = _TOKEN.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token: {response.status_code} {response.headers.get('Location')}"
     return match.group(1)
 
 

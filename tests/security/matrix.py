@@ -140,3 +140,18 @@ def cases(app, route: Route, world, roles) -> list[Case]:
                     case = Case(route, role, ids, case.values, method, "404")
                 out.append(case)
     return out
+
+
+#: The requests that end or replace the client's own session.
+SESSION_ENDERS = frozenset({"auth.link_sign_in", "auth.sign_out"})
+
+
+def allowed_order(case: Case) -> tuple[bool, bool, bool]:
+    """The order in which allowed requests run on one world: pages, then the judges' own
+    writes, then the organizers' (which may sign a judge out or reset a password), then
+    whatever ends the client's own session."""
+    return (
+        case.method != "GET",
+        case.route.endpoint in SESSION_ENDERS,
+        case.route.access in (ORGANIZER, ANY_ORGANIZER),
+    )

@@ -19,11 +19,8 @@ import pytest
 from judging.extensions import db
 from tests.conftest import database_state
 from tests.security.conftest import ROLES, SCOPED, token_of
-from tests.security.matrix import cases
-from tests.security.routes import ANY_ORGANIZER, ORGANIZER, ROUTES
-
-#: The allowed requests that end or change the client's session go last.
-SESSION_ENDERS = ("auth.link_sign_in", "auth.sign_out")
+from tests.security.matrix import allowed_order, cases
+from tests.security.routes import ROUTES
 
 
 def send(client, case, token: str):
@@ -90,15 +87,7 @@ def test_refused_requests_get_the_same_404_and_change_nothing(app, world, client
 def test_allowed_roles_get_their_pages(app, world, clients, no_limits):
     tokens = _tokens(clients)
     allowed = [c for r in ROUTES for c in cases(app, r, world, ROLES) if c.expect == "ok"]
-    # Pages, then the judges' own writes, then the organizers' (which may sign a judge
-    # out, reset a password), then whatever ends the client's own session.
-    allowed.sort(
-        key=lambda c: (
-            c.method != "GET",
-            c.route.access in (ORGANIZER, ANY_ORGANIZER),
-            c.route.endpoint in SESSION_ENDERS,
-        )
-    )
+    allowed.sort(key=allowed_order)
     problems = []
     for case in allowed:
         problem = answer_problem(case, send(clients[case.role], case, tokens[case.role]))
