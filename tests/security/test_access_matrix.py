@@ -14,6 +14,8 @@ own session last.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from judging.extensions import db
@@ -30,8 +32,22 @@ def send(client, case, token: str):
     return client.open(case.url, method=case.method, data={"csrf_token": token})
 
 
-def answer_problem(case, response) -> str | None:
-    """What is wrong with the answer to a case, or None."""
+_MESSAGE = re.compile(r"<h1>(.*?)</h1>\s*<p>(.*?)</p>", re.S)
+#: The one public page whose "no such link" has its own wording (still a 404).
+OWN_NOT_FOUND = frozenset({"auth.link_sign_in"})
+
+
+def not_found_text(response) -> str:
+    """What a 404 says: the error page's title and message, or the JSON error."""
+    if response.is_json:
+        return repr(response.get_json())
+    match = _MESSAGE.search(response.get_data(as_text=True))
+    return repr(match.groups()) if match else response.get_data(as_text=True)[:200]
+
+
+def answer_problem(case, response, missing: str | None = None) -> str | None:
+    """What is wrong with the answer to a case, or None. ``missing``: what the role's
+    request for a page that does not exist says (a refusal must say the same)."""
     status = response.status_code
     location = response.headers.get("Location", "")
     if status >= 500:
@@ -43,6 +59,9 @@ def answer_problem(case, response) -> str | None:
     elif case.expect in ("404", "scoped"):
         if status != 404:
             return f"{case}: got {status} {location}"
+        said = not_found_text(response)
+        if missing and case.route.endpoint not in OWN_NOT_FOUND and said != missing:
+            return f"{case}: a 404 unlike a missing page's: {said[:200]}"
     elif status not in (302, 303) or "/sign-in" not in location:  # expected: sign-in
         return f"{case}: got {status} {location}"
     return None
@@ -52,13 +71,27 @@ def _changed(before: dict, after: dict) -> list[str]:
     return sorted(t for t in after if after[t] != before[t])
 
 
+def missing_pages(clients) -> dict[tuple[str, bool], str]:
+    """Per role, what a page that does not exist says, and what the JSON API says of a
+    contest that does not exist (the API answers in JSON)."""
+    return {
+        (role, api): not_found_text(
+            client.get("/api/v1/contests/no-such-contest" if api else "/no-such-page")
+        )
+        for role, client in clients.items()
+        for api in (False, True)
+    }
+
+
 def run_refused(clients, tokens, route_cases) -> list[str]:
     """Send a route's refused cases; all must get their answer and change nothing."""
+    missing = missing_pages(clients)
     problems = []
     db.session.rollback()
     before = database_state()
     for case in route_cases:
-        problem = answer_problem(case, send(clients[case.role], case, tokens[case.role]))
+        said = missing[(case.role, case.url.startswith("/api/"))]
+        problem = answer_problem(case, send(clients[case.role], case, tokens[case.role]), said)
         db.session.rollback()
         if problem:
             problems.append(problem)
