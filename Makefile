@@ -36,6 +36,8 @@ translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o judging/translations/messages.pot judging templates
 	$(BIN)/pybabel update -i judging/translations/messages.pot -d judging/translations --no-fuzzy-matching
 
+# The demo signs its sessions with a key kept in instance/secret_key unless SECRET_KEY is set.
+run: export SECRET_KEY_FILE ?= $(CURDIR)/instance/secret_key
 run: setup
 	$(BIN)/flask init-db
 	$(BIN)/flask seed-demo
