@@ -136,6 +136,11 @@ def create_app(config: Config | dict | None = None) -> Flask:
     register_commands(app)
     # Cache hits of the public pages are answered before Flask (judging.leaderboard.front).
     front.install(app)
+    from judging.common import headers, health
+
+    health.install(app)  # /healthz: before Flask, no session, no rate limit
+    # Around all of these: every answer (the front door's too) gets the security headers.
+    headers.install(app)
     install_proxy_fix(app)  # outermost: everything inside sees the client's address
     return app
 
