@@ -10,7 +10,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := judging
 
-.PHONY: run test test-sqlite test-postgres lint format bench setup translations catalogs clean
+.PHONY: run serve test test-sqlite test-postgres lint format bench setup translations catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ run: setup
 	@$(BIN)/flask demo-sign-ins
 	@echo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+# Production: the schema brought up to date, then gunicorn with gunicorn.conf.py (BIND,
+# WEB_CONCURRENCY, THREADS, TIMEOUT… from the environment). Needs SECRET_KEY (or
+# SECRET_KEY_FILE) and DATABASE_URL; see README "Serving in production".
+serve: $(STAMP) catalogs
+	$(BIN)/flask init-db
+	exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
