@@ -45,8 +45,8 @@ keepalive = _int("KEEPALIVE", 5)
 reuse_port = False  # one master owns the port: never two sets of workers sharing it
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
 errorlog = "-"
-# Client address, request line, status, size, time taken (µs), referrer path, agent.
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(D)sµs "%(f)s" "%(a)s"'
+# Client address, time, request line, status, size, time taken (ms), referrer, agent.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
 preload_app = False  # each worker builds the app: its own engine, connections, threads
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "judging"
