@@ -10,7 +10,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := judging
 
-.PHONY: run test test-sqlite test-postgres lint format bench setup translations catalogs clean
+.PHONY: run serve test test-sqlite test-postgres lint format bench setup translations catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,8 @@ translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o judging/translations/messages.pot judging templates
 	$(BIN)/pybabel update -i judging/translations/messages.pot -d judging/translations --no-fuzzy-matching
 
+# The demo signs its sessions with a key kept in instance/secret_key unless SECRET_KEY is set.
+run: export SECRET_KEY_FILE ?= $(CURDIR)/instance/secret_key
 run: setup
 	$(BIN)/flask init-db
 	$(BIN)/flask seed-demo
@@ -44,6 +46,13 @@ run: setup
 	@$(BIN)/flask demo-sign-ins
 	@echo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+# Production: the schema brought up to date, then gunicorn with gunicorn.conf.py (BIND,
+# WEB_CONCURRENCY, THREADS, TIMEOUT… from the environment). Needs SECRET_KEY (or
+# SECRET_KEY_FILE) and DATABASE_URL; see README "Serving in production".
+serve: $(STAMP) catalogs
+	$(BIN)/flask init-db
+	exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

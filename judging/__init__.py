@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from judging.common.language import LANG_COOKIE, chosen_language
 from judging.common.sessions import SessionInterface
-from judging.config import INSTANCE_DIR, Config, TestingConfig
+from judging.config import INSTANCE_DIR, Config, TestingConfig, check_secret_key
 from judging.extensions import babel, csrf, db, init_limiter, login_manager, migrate
 
 __all__ = ["create_app", "Config", "TestingConfig"]
@@ -49,6 +49,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.config.from_object(base)
     if isinstance(config, dict):
         app.config.update(config)
+    check_secret_key(app.config)
 
     from judging import models  # noqa: F401  (register every mapper)
     from judging.common import inputs
@@ -135,6 +136,11 @@ def create_app(config: Config | dict | None = None) -> Flask:
     register_commands(app)
     # Cache hits of the public pages are answered before Flask (judging.leaderboard.front).
     front.install(app)
+    from judging.common import headers, health
+
+    health.install(app)  # /healthz: before Flask, no session, no rate limit
+    # Around all of these: every answer (the front door's too) gets the security headers.
+    headers.install(app)
     install_proxy_fix(app)  # outermost: everything inside sees the client's address
     return app
 

@@ -16,17 +16,47 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key() -> str:
-    """Return SECRET_KEY from the environment, or a key kept in instance/ for development."""
+def _secret_key() -> str | None:
+    """SECRET_KEY from the environment, else read from SECRET_KEY_FILE (made with a fresh
+    random key, readable by its owner only, when it does not exist yet), else — only for
+    ``flask --debug run`` — a key kept in instance/secret_key; else None, and
+    ``create_app`` refuses to start (``check_secret_key``).
+
+    Production must name its key: a key made up by each host would sign sessions the other
+    hosts refuse, and a new host (or a wiped instance/) would end every session.
+    """
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    path = INSTANCE_DIR / "secret_key"
+    named = os.environ.get("SECRET_KEY_FILE")
+    if named:
+        return _key_file(Path(named))
+    if _bool("FLASK_DEBUG"):
+        return _key_file(INSTANCE_DIR / "secret_key")
+    return None
+
+
+def _key_file(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+KEY_REQUIRED = (
+    "SECRET_KEY is not set. It signs sessions and CSRF tokens, so production must name it: "
+    "export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))'), the "
+    "same on every host, or SECRET_KEY_FILE=/path/to/a/file holding it (made if missing). "
+    "Only `flask --debug run` and `make run` fall back to a key kept in instance/secret_key."
+)
+
+
+def check_secret_key(config) -> None:
+    """Refuse to start without a secret key, unless debugging or testing."""
+    if config.get("SECRET_KEY") or config.get("DEBUG") or config.get("TESTING"):
+        return
+    raise RuntimeError(KEY_REQUIRED)
 
 
 class Config:
