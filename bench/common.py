@@ -17,6 +17,11 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
+# The apps the benches build in their own process (the contests they load, the in-process
+# profiles) and the servers they start share one key: the app refuses to start without one
+# outside debugging (judging/config.py).
+os.environ.setdefault("SECRET_KEY", "bench-secret")
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
     "BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -85,6 +90,10 @@ def gunicorn(
         DATABASE_URL=database_url,
         SECRET_KEY="bench-secret",
         SIGNIN_RATE_LIMIT="10000 per minute",
+        # gunicorn reads the repo's gunicorn.conf.py from the working directory (make
+        # serve's settings, for the app and the bare baseline alike); the command line
+        # below sets workers, class and threads, and the access log stays off, as before.
+        ACCESS_LOG="",
         PYTHONPATH=str(ROOT),
     )
     cmd = [
