@@ -10,13 +10,16 @@ the same file twice changes nothing the second time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
 
+from judging.auth.models import User
 from judging.common.audit import record
 from judging.contests.models import Contest
+from judging.contests.organizers import grant, may_manage
 from judging.contests.queries import get_contest
 from judging.contests.versions import bump_data_version
 from judging.extensions import db
@@ -74,12 +77,18 @@ def import_workbook(
     filename: str = "",
     limits: Limits | None = None,
     dry_run: bool = False,
+    organizer: User | None = None,
+    give_to: Sequence[User] = (),
 ) -> ImportResult:
     """Validate a workbook completely, then write it (see the module docstring).
 
     ``kind`` is "contest" (the contest workbook: a new contest, or ``contest`` again) or
     one of "entries", "judges", "scores" (one sheet into ``contest``; ``stage_code`` is
     the stage of score rows that name none). Raises ImportRejected listing every problem.
+
+    ``organizer`` is the organizer importing (through the web): a contest workbook may
+    change only a contest they run, and a new contest is given to them; ``give_to`` are
+    further organizer accounts a new contest is given to (the command line's choice).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
@@ -103,6 +112,15 @@ def import_workbook(
     if kind == "contest":
         slug = _peek_slug(tables["contest"])
         target = contest or (get_contest(slug) if slug else None)
+        if (
+            contest is None
+            and target is not None
+            and organizer is not None
+            and not may_manage(organizer, target)
+        ):
+            # another organizer's contest: its address is taken, nothing more is said
+            table = tables["contest"]
+            raise ImportRejected([problem("slug_taken", sheet=table.sheet, value=slug)])
     else:
         target = contest
     existing = Existing.load(target)
@@ -156,6 +174,10 @@ def import_workbook(
         raise ImportRejected([problem("database", error=type(err.orig).__name__)]) from err
     result.created = {k: n for k, n in writer.created.items() if n}
     result.updated = {k: n for k, n in writer.updated.items() if n}
+    if result.created.get("contest"):
+        new_contest = db.session.get(Contest, result.contest_id)
+        for user in [*([organizer] if organizer is not None else []), *give_to]:
+            grant(contest=new_contest, user=user, by=organizer)
     if result.changed:
         record(
             "excel_import",
