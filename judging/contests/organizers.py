@@ -153,3 +153,19 @@ def revoke(*, contest: Contest, user: User, by: User | None) -> None:
     )
     db.session.delete(row)
     db.session.flush()
+
+
+def may_administer(viewer, user: User) -> bool:
+    """Whether the organizer ``viewer`` may deactivate, reactivate or re-invite the
+    organizer account ``user``: one that runs a contest ``viewer`` runs too, or one that
+    runs none yet (a fresh invitation). The organizer of another contest is not theirs to
+    lock out (the organizer accounts page, ``judging.auth.organizer_views``)."""
+    theirs = sa.select(ContestOrganizer.contest_id).where(ContestOrganizer.user_id == user.id)
+    if db.session.scalar(theirs.limit(1)) is None:
+        return True
+    shared = db.session.scalar(
+        sa.select(ContestOrganizer.id)
+        .where(ContestOrganizer.user_id == viewer.id, ContestOrganizer.contest_id.in_(theirs))
+        .limit(1)
+    )
+    return shared is not None
