@@ -17,7 +17,7 @@ from judging.common.decorators import organizer_required
 from judging.common.forms import BaseForm
 from judging.common.transactions import refuse
 from judging.contests.models import Contest
-from judging.contests.organizers import organizer_contest_or_404
+from judging.contests.organizers import may_manage, organizer_contest_or_404
 from judging.extensions import db
 from judging.judges.forms import JudgeForm, report_judge_error
 from judging.judges.models import Judge
@@ -48,16 +48,18 @@ def _judge_of(contest: Contest, judge_id: int) -> Judge:
     return judge
 
 
-def _other_contests(judge: Judge) -> list[Contest]:
-    """The other contests the judge's account sits on (its deactivation reaches them too)."""
-    return list(
-        db.session.scalars(
-            sa.select(Contest)
-            .join(Judge, Judge.contest_id == Contest.id)
-            .where(Judge.user_id == judge.user_id, Judge.id != judge.id)
-            .order_by(Contest.name)
-        )
-    )
+def _other_contests(judge: Judge) -> tuple[list[str], int]:
+    """The other contests the judge's account sits on (its deactivation reaches them too):
+    the names of those the signed-in organizer runs, and how many others there are (their
+    names are not this organizer's to see)."""
+    others = db.session.scalars(
+        sa.select(Contest)
+        .join(Judge, Judge.contest_id == Contest.id)
+        .where(Judge.user_id == judge.user_id, Judge.id != judge.id)
+        .order_by(Contest.name)
+    ).all()
+    shown = [c.name for c in others if may_manage(current_user, c)]
+    return shown, len(others) - len(shown)
 
 
 def _page(contest, form, judge=None, *, password_form=None, status=200):
@@ -68,7 +70,7 @@ def _page(contest, form, judge=None, *, password_form=None, status=200):
         judge=judge,
         password_form=password_form or TemporaryPasswordForm(),
         action_form=BaseForm(),
-        others=_other_contests(judge) if judge is not None else [],
+        others=_other_contests(judge) if judge is not None else ([], 0),
     ), status
 
 

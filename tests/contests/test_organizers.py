@@ -30,6 +30,7 @@ from judging.contests.organizers import (
     revoke,
 )
 from judging.extensions import db
+from judging.judges.models import Judge
 from tests.conftest import (
     create_assignment,
     create_award_tier,
@@ -524,3 +525,20 @@ def test_the_migration_gives_every_organizer_every_contest(tmp_path):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{made.database}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_shared_judge_account_names_only_the_contests_one_runs(app, two):
+    """A judge account on A and B: B's organizer learns it judges elsewhere (deactivating
+    it reaches there too) but not A's name."""
+    judge_b = db.session.scalar(sa.select(Judge).where(Judge.contest_id == two.b.id))
+    create_judge(two.a, judge_b.user)
+    db.session.commit()
+    bob = _client(app, two.bob)
+    bob.set_cookie("lang", "en")
+    page = bob.get(f"/contests/b-contest/judges/{judge_b.id}").get_data(as_text=True)
+    assert "also judges in: 1 contest you do not run." in page
+    assert two.a.name not in page
+    grant(contest=two.a, user=two.bob, by=two.alice)
+    db.session.commit()
+    page = bob.get(f"/contests/b-contest/judges/{judge_b.id}").get_data(as_text=True)
+    assert f"also judges in: {two.a.name}." in page
