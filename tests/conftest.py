@@ -199,6 +199,15 @@ def create_user(
     return user
 
 
+def give_every_organizer(slug: str) -> Contest:
+    """Let every organizer account run the contest ``slug`` (one loaded by ``load_demo``
+    after the test's organizer was made), as the factories' contests are; returns it."""
+    contest = db.session.scalar(sa.select(Contest).where(Contest.slug == slug))
+    _give([contest], db.session.scalars(sa.select(User).where(User.role == Role.ORGANIZER)))
+    db.session.commit()
+    return contest
+
+
 def _give(contests, users) -> None:
     """Rows of ContestOrganizer without audit events (the factories write no audit log)."""
     for contest in contests:
