@@ -113,6 +113,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(organizer_views.bp)
+    # organizer accounts are administered only within the contests they share
+    from judging.contests.organizers import may_administer
+
+    app.extensions["account_scope"] = may_administer
     app.register_blueprint(contest_views.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(entry_views.bp)

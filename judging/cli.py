@@ -21,6 +21,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_organizer)
+    app.cli.add_command(grant_organizer)
     app.cli.add_command(demo_sign_ins)
     app.cli.add_command(judge_link)
     app.cli.add_command(rank_command)
@@ -74,25 +75,60 @@ def demo_sign_ins(seed_dir: str | None):
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--name", "display_name", default="", help="Display name.")
-def create_organizer(username: str, password_stdin: bool, display_name: str):
-    """Create an organizer account; asks for the password unless --password-stdin."""
+@click.option(
+    "--contest",
+    "slugs",
+    multiple=True,
+    help="A contest (slug) the organizer runs; repeat for several. Without it, none.",
+)
+def create_organizer(username: str, password_stdin: bool, display_name: str, slugs):
+    """Create an organizer account; asks for the password unless --password-stdin. The
+    account runs the contests named by --contest (an organizer sees no other contest)."""
     from judging.auth.services import AccountError, create_user
+    from judging.contests.organizers import grant
 
+    contests = [_contest_or_fail(slug) for slug in slugs]
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with command_transaction():
-            create_user(
+            user = create_user(
                 username=username,
                 password=password,
                 role=Role.ORGANIZER,
                 display_name=display_name,
             )
+            for contest in contests:
+                grant(contest=contest, user=user)
     except AccountError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"Organizer {username} created.")
+    for contest in contests:
+        click.echo(f"  runs {contest.slug}")
+
+
+@click.command("grant-organizer")
+@click.argument("username")
+@click.argument("slug")
+def grant_organizer(username: str, slug: str):
+    """Let the organizer account USERNAME run the contest SLUG (again: no change)."""
+    import sqlalchemy as sa
+
+    from judging.auth.models import User
+    from judging.contests.organizers import grant, may_manage
+
+    contest = _contest_or_fail(slug)
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None or user.role != Role.ORGANIZER:
+        raise click.ClickException(f"no organizer account {username!r}")
+    if may_manage(user, contest):
+        click.echo(f"{username} already runs {slug}.")
+        return
+    with command_transaction():
+        grant(contest=contest, user=user)
+    click.echo(f"{username} now runs {slug}.")
 
 
 @click.command("judge-link")

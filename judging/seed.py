@@ -41,6 +41,7 @@ from judging.contests.models import (
     SpecialAward,
     Stage,
 )
+from judging.contests.organizers import grant
 from judging.entries.models import Entry
 from judging.entries.services import record_reached
 from judging.extensions import db
@@ -245,6 +246,8 @@ class _Loader:
         """Load everything, flushing where later steps need database ids."""
         self.users()
         contest = self.structure()
+        # the demo organizer runs the demo contest (and, like any organizer, no other)
+        grant(contest=contest, user=self.organizer)
         self.entries(contest)
         self.judges(contest)
         self.conflicts()

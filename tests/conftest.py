@@ -24,7 +24,15 @@ from judging.auth.passwords import hash_password
 from judging.common.enums import ConflictSource, ConflictStatus, Role, SheetState, StageState
 from judging.common.models import utcnow
 from judging.common.sessions import stamp
-from judging.contests.models import AwardTier, Contest, Criterion, Field, Group, Stage
+from judging.contests.models import (
+    AwardTier,
+    Contest,
+    ContestOrganizer,
+    Criterion,
+    Field,
+    Group,
+    Stage,
+)
 from judging.entries.models import Entry
 from judging.extensions import db, limiter
 from judging.judges.models import Assignment, Conflict, Judge
@@ -167,19 +175,56 @@ def confirm_form(client, url: str) -> dict[str, str]:
 
 
 def create_user(
-    username: str | None = None, *, role: Role = Role.JUDGE, password: str = PASSWORD, **kw
+    username: str | None = None,
+    *,
+    role: Role = Role.JUDGE,
+    password: str = PASSWORD,
+    contests: list[Contest] | None = None,
+    **kw,
 ) -> User:
-    """Add a user with a (cached) Argon2 hash of password."""
+    """Add a user with a (cached) Argon2 hash of password.
+
+    An organizer runs ``contests``; left out, every contest there is (as an upgrade from
+    before contest organizers gives them) — pass ``contests=[]`` for an organizer of none.
+    """
     username = username or f"user{next(_counter)}"
     kw.setdefault("display_name", username)
     user = User(username=username, role=role, password_hash=_password_hash(password), **kw)
     db.session.add(user)
     db.session.flush()
+    if role == Role.ORGANIZER:
+        if contests is None:
+            contests = list(db.session.scalars(sa.select(Contest)))
+        _give(contests, [user])
     return user
 
 
-def create_contest(slug: str | None = None, **kw) -> Contest:
-    """Add a contest."""
+def give_every_organizer(slug: str) -> Contest:
+    """Let every organizer account run the contest ``slug`` (one loaded by ``load_demo``
+    after the test's organizer was made), as the factories' contests are; returns it."""
+    contest = db.session.scalar(sa.select(Contest).where(Contest.slug == slug))
+    _give([contest], db.session.scalars(sa.select(User).where(User.role == Role.ORGANIZER)))
+    db.session.commit()
+    return contest
+
+
+def _give(contests, users) -> None:
+    """Rows of ContestOrganizer without audit events (the factories write no audit log)."""
+    for contest in contests:
+        for user in users:
+            exists = db.session.scalar(
+                sa.select(ContestOrganizer.id).where(
+                    ContestOrganizer.contest_id == contest.id, ContestOrganizer.user_id == user.id
+                )
+            )
+            if exists is None:
+                db.session.add(ContestOrganizer(contest_id=contest.id, user_id=user.id))
+    db.session.flush()
+
+
+def create_contest(slug: str | None = None, *, run_by: list[User] | None = None, **kw) -> Contest:
+    """Add a contest, run by the organizer accounts ``run_by``; left out, by every
+    organizer account there is (``[]``: by nobody)."""
     n = next(_counter)
     contest = Contest(
         slug=slug or f"contest-{n}",
@@ -189,6 +234,9 @@ def create_contest(slug: str | None = None, **kw) -> Contest:
     )
     db.session.add(contest)
     db.session.flush()
+    if run_by is None:
+        run_by = list(db.session.scalars(sa.select(User).where(User.role == Role.ORGANIZER)))
+    _give([contest], run_by)
     return contest
 
 

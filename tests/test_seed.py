@@ -19,7 +19,15 @@ import yaml
 from judging.auth.models import User
 from judging.auth.passwords import verify_password
 from judging.common.enums import ConflictStatus, Role, SheetState, StageState
-from judging.contests.models import AwardTier, Contest, Criterion, SpecialAward, Stage
+from judging.contests.models import (
+    AwardTier,
+    Contest,
+    ContestOrganizer,
+    Criterion,
+    SpecialAward,
+    Stage,
+)
+from judging.contests.organizers import contests_for
 from judging.entries.models import Entry, Participation
 from judging.extensions import db
 from judging.judges.models import Assignment, Conflict, Judge
@@ -154,6 +162,9 @@ def test_entries_judges_and_accounts(demo):
     )
     organizer = db.session.scalar(sa.select(User).where(User.username == "organizer"))
     assert organizer.role == Role.ORGANIZER and organizer.display_name == "组委会"
+    # the demo organizer runs the demo contest, and it is the only one who does
+    assert [c.slug for c in contests_for(organizer)] == [contest.slug]
+    assert _count(ContestOrganizer) == 1
     assert _count(User, User.role == Role.JUDGE) == 29
     sign_ins = demo_sign_ins(SEED_DIR)
     assert sign_ins[0] == ("organizer", "organizer", "demo-organizer", "组委会")

@@ -66,6 +66,8 @@ ACTIONS = {
     "password_change": _l("Password changed by its user"),
     "organizer_invite": _l("Organizer invited"),
     "organizer_link": _l("Organizer invitation link issued again"),
+    "organizer_grant": _l("Organizer given the contest"),
+    "organizer_revoke": _l("Organizer removed from the contest"),
     "account_deactivate": _l("Account deactivated"),
     "account_reactivate": _l("Account reactivated"),
     "entry_add": _l("Entry added"),

@@ -9,7 +9,7 @@ from judging.audit.labels import action_choices
 from judging.audit.queries import audit_page
 from judging.common.decorators import organizer_required
 from judging.common.transactions import snapshot_reads
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import organizer_contest_or_404
 from judging.judges.queries import contest_judges
 
 bp = Blueprint("audit", __name__)
@@ -20,7 +20,7 @@ bp = Blueprint("audit", __name__)
 @snapshot_reads
 def log(slug: str):
     """The contest's audit log: who did what, when, from where, old → new; filtered, paged."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     judges = contest_judges(contest.id)
     tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     where, kept, messages = read_filters(request.args, contest_id=contest.id, judges=judges, tz=tz)

@@ -1,11 +1,18 @@
 """The organizers' accounts (/organizers): invite another organizer, deactivate one (never
 oneself, never the last active one), reactivate, and a new invitation link for an account
-that never signed in."""
+that never signed in.
+
+Every organizer sees every organizer account (a contest is given to another organizer by
+username) and may invite one, but may deactivate, reactivate or re-invite only an account
+that shares a contest with them or runs none yet: the rule is the contests layer's
+(``judging.contests.organizers.may_administer``), handed to this layer by ``create_app``
+as ``app.extensions["account_scope"]``; any other account answers 404.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -37,9 +44,19 @@ def _organizers() -> list[User]:
     )
 
 
+def _may_administer(user: User) -> bool:
+    scope = current_app.extensions.get("account_scope")
+    return scope is None or scope(current_user, user)
+
+
 def _page(form: InviteOrganizerForm, status: int = 200):
+    organizers = _organizers()
     return render_template(
-        "auth/organizers.html", organizers=_organizers(), form=form, action_form=BaseForm()
+        "auth/organizers.html",
+        organizers=organizers,
+        administered={u.id for u in organizers if _may_administer(u)},
+        form=form,
+        action_form=BaseForm(),
     ), status
 
 
@@ -93,7 +110,7 @@ def invite():
 
 def _organizer_or_404(user_id: int) -> User:
     user = db.session.get(User, user_id) if user_id < 2**31 else None
-    if user is None or user.role != Role.ORGANIZER:
+    if user is None or user.role != Role.ORGANIZER or not _may_administer(user):
         abort(404)
     return user
 

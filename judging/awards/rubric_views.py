@@ -22,12 +22,12 @@ from judging.awards.views import bp
 from judging.common.decorators import organizer_required
 from judging.common.inputs import db_id
 from judging.common.numbers import more_places
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import organizer_contest_or_404
 from judging.scoring.forms import RubricForm
 
 
 def _stage_and_group(slug: str, code: str, group_code: str):
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage, group = contest.stage(code), contest.group(group_code)
     if stage is None or group is None:
         abort(404)

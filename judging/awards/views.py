@@ -21,7 +21,7 @@ from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
 from judging.common.forms import BaseForm
 from judging.common.transactions import snapshot_reads
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import organizer_contest_or_404
 
 bp = Blueprint("awards", __name__, url_prefix="/contests/<slug>/stages/<code>")
 bp.add_app_template_global(field_label, "result_field")
@@ -65,7 +65,7 @@ def _refused(form, err: workflow.WorkflowError) -> None:
 
 
 def _stage(slug: str, code: str):
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = contest.stage(code)
     if stage is None:
         abort(404)

@@ -26,6 +26,8 @@ def role_required(*roles: Role | str):
                 abort(404)
             return view(*args, **kwargs)
 
+        #: the roles let through, for route inventories (tests build theirs from url_map)
+        wrapped.required_roles = frozenset(wanted)
         return wrapped
 
     return decorator

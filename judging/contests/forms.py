@@ -14,6 +14,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from judging.auth.forms import NO_CONTROL
 from judging.common.enums import AggregationRule, ContestStatus, StageKind
 from judging.common.forms import BaseForm, FiniteDecimalField
 from judging.common.numbers import more_places
@@ -144,3 +145,14 @@ class SpecialAwardForm(BaseForm):
     prize = FiniteDecimalField(_l("Prize (¥ each)"), [InputRequired(), NumberRange(0, 10**9)])
 
     validate_prize = AwardTierForm.validate_prize
+
+
+class OrganizerGrantForm(BaseForm):
+    """Give the contest to another organizer account, named by its username."""
+
+    username = StringField(
+        _l("Username"),
+        [DataRequired(), Length(max=80), NO_CONTROL],
+        filters=[_strip],
+        description=_l("An existing organizer account (see Organizer accounts)."),
+    )

@@ -14,6 +14,7 @@ from judging.common.models import MONEY, POINTS, UTCDateTime, enum_type, utcnow
 from judging.extensions import db
 
 if TYPE_CHECKING:
+    from judging.auth.models import User
     from judging.entries.models import Entry
     from judging.judges.models import Judge
 
@@ -83,6 +84,36 @@ class Contest(db.Model):
 
     def __repr__(self) -> str:
         return f"<Contest {self.slug}>"
+
+
+class ContestOrganizer(db.Model):
+    """An organizer account given one contest to run (SPEC: a contest has organizers).
+
+    An organizer manages only the contests they hold a row for; every other contest
+    answers 404, as a missing one does (``judging.contests.organizers``).
+    """
+
+    __tablename__ = "contest_organizers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contests.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: who gave it (None: the command line, the demo loader or the migration)
+    granted_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    contest: Mapped[Contest] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+    __table_args__ = (sa.UniqueConstraint("contest_id", "user_id"),)
+
+    def __repr__(self) -> str:
+        return f"<ContestOrganizer {self.contest_id} {self.user_id}>"
 
 
 #: PostgreSQL notifies this channel whenever a contest row changes (its data version

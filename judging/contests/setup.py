@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from judging.auth.models import User
 from judging.common.audit import record
 from judging.common.enums import AggregationRule, StageKind
 from judging.contests.models import (
@@ -26,6 +27,7 @@ from judging.contests.models import (
     SpecialAward,
     Stage,
 )
+from judging.contests.organizers import grant
 from judging.contests.versions import bump_data_version
 from judging.extensions import db
 
@@ -89,6 +91,7 @@ def _taken(model, contest_id: int, column, value, obj=None) -> bool:
 
 def create_contest(
     *,
+    creator: User | None = None,
     slug: str,
     name: str,
     year: int,
@@ -96,7 +99,8 @@ def create_contest(
     starts_on: date | None = None,
     ends_on: date | None = None,
 ) -> Contest:
-    """A new contest: a draft (not public) until the organizer makes it public."""
+    """A new contest: a draft (not public) until the organizer makes it public; given to
+    ``creator`` (the organizer creating it), so that they run it."""
     if db.session.scalar(sa.select(Contest.id).where(Contest.slug == slug)) is not None:
         raise SetupError("slug", "taken")
     contest = Contest(
@@ -116,6 +120,8 @@ def create_contest(
         obj=contest,
         new={"slug": slug, **_values(contest, CONTEST_FIELDS), "public": False},
     )
+    if creator is not None:
+        grant(contest=contest, user=creator, by=creator)
     return contest
 
 

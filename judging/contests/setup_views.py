@@ -11,18 +11,30 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
+from judging.auth.models import User
 from judging.common.decorators import organizer_required
+from judging.common.enums import Role
+from judging.common.forms import BaseForm
+from judging.common.transactions import refuse
 from judging.contests.forms import (
     AwardTierForm,
     ContestForm,
     FieldForm,
     GroupForm,
+    OrganizerGrantForm,
     SpecialAwardForm,
     StageForm,
 )
 from judging.contests.models import AwardTier, Field, Group, SpecialAward
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import (
+    OrganizerError,
+    grant,
+    organizer_contest_or_404,
+    organizers_of,
+    revoke,
+)
 from judging.contests.setup import (
     STAGE_FIELDS,
     SetupError,
@@ -63,6 +75,7 @@ def new_contest():
     if form.validate_on_submit():
         try:
             contest = create_contest(
+                creator=current_user._get_current_object(),
                 slug=form.slug.data,
                 name=form.name.data,
                 year=form.year.data,
@@ -134,6 +147,9 @@ def _page(contest, failed: dict | None = None, status: int = 200):
                 for a in contest.special_awards
             ],
             new_special=failed.get("special") or _special_form(contest),
+            organizers=organizers_of(contest),
+            organizer_form=failed.get("organizer") or OrganizerGrantForm(formdata=None),
+            action_form=BaseForm(),
         ),
         status,
     )
@@ -143,7 +159,7 @@ def _page(contest, failed: dict | None = None, status: int = 200):
 @organizer_required
 def setup(slug: str):
     """Build the contest: its facts, groups, fields, stages, award tiers, special awards."""
-    return _page(contest_or_404(slug))
+    return _page(organizer_contest_or_404(slug))
 
 
 def _done(contest, anchor: str):
@@ -162,14 +178,14 @@ def _save_or_show(contest, form, key, anchor: str, save):
             _refused(form, error)
         else:
             return _done(contest, anchor)
-    return _page(contest_or_404(contest.slug), {key: form}, 400)
+    return _page(organizer_contest_or_404(contest.slug), {key: form}, 400)
 
 
 @bp.route("/contests/<slug>/setup/contest", methods=["POST"])
 @organizer_required
 def setup_contest(slug: str):
     """Change the contest's name, year or organizers (its address stays)."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     form = ContestForm(prefix="contest")
     form.slug.data = contest.slug  # set at creation; not changed here
     if not form.validate_on_submit():
@@ -190,7 +206,7 @@ def setup_contest(slug: str):
 @organizer_required
 def setup_group(slug: str, group_id: int | None = None):
     """Add a group or change one."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     group = _owned(Group, contest, group_id)
     key = ("group", group.id) if group is not None else "group"
     form = GroupForm(prefix=f"g{group.id}" if group is not None else "group")
@@ -210,7 +226,7 @@ def setup_group(slug: str, group_id: int | None = None):
 @organizer_required
 def setup_field(slug: str, field_id: int | None = None):
     """Add a technology field or change one."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     field = _owned(Field, contest, field_id)
     key = ("field", field.id) if field is not None else "field"
     form = FieldForm(prefix=f"f{field.id}" if field is not None else "field")
@@ -246,7 +262,7 @@ def _quota_inputs(contest, stage, formdata):
 @organizer_required
 def setup_stage(slug: str, code: str | None = None):
     """Add a stage or change one: its order, kind, rules, minutes and advancement."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = None
     if code is not None:
         stage = contest.stage(code)
@@ -284,7 +300,7 @@ def setup_stage(slug: str, code: str | None = None):
 @organizer_required
 def setup_tier(slug: str, tier_id: int | None = None):
     """Add a prize level of a stage and group, or change one."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     tier = _owned(AwardTier, contest, tier_id)
     key = ("tier", tier.id) if tier is not None else "tier"
     form = _tier_form(contest, tier, formdata=request.form)
@@ -311,7 +327,7 @@ def setup_tier(slug: str, tier_id: int | None = None):
 @organizer_required
 def setup_special(slug: str, award_id: int | None = None):
     """Add a special award or change one."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     award = _owned(SpecialAward, contest, award_id)
     key = ("special", award.id) if award is not None else "special"
     form = _special_form(contest, award, formdata=request.form)
@@ -324,3 +340,47 @@ def setup_special(slug: str, award_id: int | None = None):
             contest, award, name=form.name.data, rule=form.rule.data, prize=form.prize.data
         ),
     )
+
+
+# -- who runs the contest (judging.contests.organizers)
+
+
+@bp.route("/contests/<slug>/organizers", methods=["POST"])
+@organizer_required
+def add_organizer(slug: str):
+    """Give the contest to another existing organizer account, named by its username."""
+    contest = organizer_contest_or_404(slug)
+    form = OrganizerGrantForm()
+    if not form.validate_on_submit():
+        return _page(contest, {"organizer": form}, 400)
+    user = db.session.scalar(sa.select(User).where(User.username == form.username.data))
+    if user is None or user.role != Role.ORGANIZER:
+        form.username.errors = [_("No organizer account has this username.")]
+        return _page(contest, {"organizer": form}, 400)
+    grant(contest=contest, user=user, by=current_user._get_current_object())
+    flash(_("%(name)s now runs this contest.", name=user.display_name or user.username), "success")
+    return redirect(url_for("contests.setup", slug=contest.slug, _anchor="organizers"))
+
+
+@bp.route("/contests/<slug>/organizers/<int:user_id>/remove", methods=["POST"])
+@organizer_required
+def remove_organizer(slug: str, user_id: int):
+    """Take the contest from one of its organizers (never the last active one)."""
+    contest = organizer_contest_or_404(slug)
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    user = db.session.get(User, user_id) if user_id < 2**31 else None
+    if user is None:
+        abort(404)
+    try:
+        revoke(contest=contest, user=user, by=current_user._get_current_object())
+    except OrganizerError as err:
+        if err.code == "not_given":
+            abort(404)
+        refuse(str(err.message))
+        return redirect(url_for("contests.setup", slug=contest.slug, _anchor="organizers"))
+    name = user.display_name or user.username
+    flash(_("%(name)s no longer runs this contest.", name=name), "success")
+    if user.id == current_user.id:
+        return redirect(url_for("contests.home"))
+    return redirect(url_for("contests.setup", slug=contest.slug, _anchor="organizers"))

@@ -11,7 +11,8 @@ from judging.common.decorators import organizer_required
 from judging.common.enums import ContestStatus, StageState
 from judging.common.transactions import snapshot_reads
 from judging.contests.forms import AUTOMATIC, ContestSettingsForm
-from judging.contests.queries import contest_or_404, list_contests
+from judging.contests.organizers import contests_for, organizer_contest_or_404
+from judging.contests.queries import list_contests
 from judging.contests.versions import bump_data_version
 from judging.standings.progress import contest_overview
 
@@ -23,11 +24,11 @@ def home():
     """The home page for the visitor's role: organizer, judge or public."""
     if current_user.is_authenticated and current_user.is_judge:
         return redirect(url_for("judges.home"))
-    organizer = current_user.is_authenticated and current_user.is_organizer
-    contests = list_contests(public_only=not organizer)
-    if organizer:
-        overviews = [contest_overview(c) for c in contests]
+    if current_user.is_authenticated and current_user.is_organizer:
+        # only the contests this organizer was given (judging.contests.organizers)
+        overviews = [contest_overview(c) for c in contests_for(current_user)]
         return render_template("contests/organizer_home.html", overviews=overviews)
+    contests = list_contests(public_only=True)
     public = [
         (c, [s for s in c.stages if s.state == StageState.PUBLISHED], contest_overview(c))
         for c in contests
@@ -40,7 +41,7 @@ def home():
 @snapshot_reads
 def overview(slug: str):
     """One contest in detail for the organizer: structure, rubrics, tiers and progress."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     from judging.awards.workflow import TRANSITIONS
 
     return render_template(
@@ -63,7 +64,7 @@ def _settings_form(contest, formdata=None) -> ContestSettingsForm:
 @organizer_required
 def settings(slug: str):
     """Make the contest public or a draft; let its status follow the stages or set it."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     form = ContestSettingsForm()
     if not form.validate_on_submit():
         for field, errors in form.errors.items():

@@ -12,7 +12,7 @@ from judging.common.enums import EntryStatus, SheetState, StageState
 from judging.common.forms import clean
 from judging.common.inputs import db_id
 from judging.contests.models import Contest, Stage
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import organizer_contest_or_404
 from judging.entries.forms import EntryForm, EntryStatusForm, report_entry_error
 from judging.entries.models import Entry
 from judging.entries.queries import entry_page
@@ -66,7 +66,7 @@ def submitted_sheets(entry: Entry) -> list[tuple[Stage, int]]:
 @organizer_required
 def index(slug: str):
     """The contest's entries by group: status (with the reason), filters, one page at a time."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     group_id = request.args.get("group", type=db_id)
     if group_id is not None and group_id not in {g.id for g in contest.groups}:
         group_id = None
@@ -105,7 +105,7 @@ def _form_page(contest: Contest, form: EntryForm, entry: Entry | None, status: i
 @organizer_required
 def new(slug: str):
     """Add one entry to the contest."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     if not contest.groups:
         flash(_("The contest has no group yet: add its groups first."), "error")
         return redirect(url_for("entries.index", slug=slug))
@@ -126,7 +126,7 @@ def new(slug: str):
 def edit(slug: str, entry_id: int):
     """Edit one entry. While it takes part in a published stage its code and group stay;
     once it has score sheets its group stays (they follow its group's rubric)."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     entry = _entry_of(contest, entry_id)
     form = EntryForm(contest=contest, obj=None if request.method == "POST" else entry)
     if request.method == "GET":
@@ -169,7 +169,7 @@ def _check_edit(entry: Entry, values: dict) -> None:
 def status(slug: str, entry_id: int):
     """Withdraw (退赛), disqualify (取消资格) or reinstate one entry, with a reason: the page
     says what it changes (the submitted sheets that stop or start counting)."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     entry = _entry_of(contest, entry_id)
     form = EntryStatusForm()
     if request.method == "GET":

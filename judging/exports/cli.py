@@ -79,7 +79,9 @@ def print_problems(problems) -> None:
         click.echo(f"{line}  {row[4]}", err=True)
 
 
-def _run_import(kind: str, path: Path, *, slug=None, stage=None, update, dry_run, lang) -> None:
+def _run_import(
+    kind: str, path: Path, *, slug=None, stage=None, update, dry_run, lang, give_to=()
+) -> None:
     from flask_babel import gettext as _
 
     from judging.imports.problems import ImportRejected
@@ -101,6 +103,7 @@ def _run_import(kind: str, path: Path, *, slug=None, stage=None, update, dry_run
                     update=update,
                     dry_run=dry_run,
                     filename=path.name,
+                    give_to=give_to,
                 )
             except BaseException:
                 db.session.rollback()
@@ -128,6 +131,8 @@ def _run_import(kind: str, path: Path, *, slug=None, stage=None, update, dry_run
             shown = {k: v for k, v in counts.items() if v}
             if shown:
                 click.echo(f"  {label}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
+        if give_to and not dry_run and result.created.get("contest"):
+            click.echo("  " + _("run by: %(names)s", names=", ".join(u.username for u in give_to)))
 
 
 @click.command("import-contest")
@@ -135,9 +140,34 @@ def _run_import(kind: str, path: Path, *, slug=None, stage=None, update, dry_run
 @UPDATE
 @DRY_RUN
 @LANG
-def import_contest(path: Path, update: bool, dry_run: bool, lang: str | None):
-    """Import a whole contest workbook (a new contest, or one whose slug exists)."""
-    _run_import("contest", path, update=update, dry_run=dry_run, lang=lang)
+@click.option(
+    "--organizer",
+    "usernames",
+    multiple=True,
+    help="The organizer account that runs a new contest; repeat for several. Without it, "
+    "every organizer account runs it.",
+)
+def import_contest(path: Path, update: bool, dry_run: bool, lang: str | None, usernames):
+    """Import a whole contest workbook (a new contest, or one whose slug exists). A new
+    contest is run by the --organizer accounts, or by every organizer account if none is
+    named (the command line is the operator's: nobody is left without the contest)."""
+    import sqlalchemy as sa
+
+    from judging.auth.models import User
+    from judging.common.enums import Role
+
+    organizers = list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role == Role.ORGANIZER)
+            .where(User.username.in_(usernames) if usernames else sa.true())
+            .order_by(User.username)
+        )
+    )
+    missing = sorted(set(usernames) - {u.username for u in organizers})
+    if missing:
+        raise click.ClickException("no organizer account " + ", ".join(map(repr, missing)))
+    _run_import("contest", path, update=update, dry_run=dry_run, lang=lang, give_to=organizers)
 
 
 @click.command("import-entries")

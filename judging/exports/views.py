@@ -26,6 +26,7 @@ from judging.common.db import reads_first, write_phase
 from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
 from judging.common.transactions import read_snapshot, snapshot_reads
+from judging.contests.organizers import organizer_contest_or_404
 from judging.contests.queries import contest_or_404
 from judging.contests.versions import data_version
 from judging.exports import files
@@ -102,7 +103,7 @@ def _summary(result: ImportResult) -> str:
 @organizer_required
 def page(slug: str):
     """Import (contest workbook, entries, judges, score sheets), templates and exports."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     return render_template("exports/page.html", contest=contest, forms=_forms(contest))
 
 
@@ -111,7 +112,7 @@ def page(slug: str):
 @organizer_required
 def upload(slug: str, kind: str):
     """Import one upload into the contest: all of it, or nothing with the problems listed."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     if kind not in KINDS:
         abort(404)
     forms = _forms(contest, kind=kind)
@@ -162,6 +163,7 @@ def new_contest():
             dry_run=form.dry_run.data,
             user_id=current_user.id,
             filename=upload.filename or "",
+            organizer=current_user._get_current_object(),
         )
     except ImportRejected as err:
         return render_template(
@@ -224,7 +226,7 @@ def _organizer_download(contest, route: tuple, build, name: str, what: dict):
 @organizer_required
 def export_contest(slug: str):
     """The whole contest as one workbook (importable again)."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     lang, tz = _lang(), _tz()
     return _organizer_download(
         contest,
@@ -239,7 +241,7 @@ def export_contest(slug: str):
 @organizer_required
 def export_stage(slug: str, code: str):
     """One stage as a workbook."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = _stage_or_404(contest, code)
     lang, tz = _lang(), _tz()
     return _organizer_download(
@@ -255,7 +257,7 @@ def export_stage(slug: str, code: str):
 @organizer_required
 def stage_progress(slug: str, code: str):
     """A stage's progress (the progress page) as a workbook."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = _stage_or_404(contest, code)
     tz = _tz()
     return _organizer_download(
@@ -307,7 +309,7 @@ def template(kind: str):
 @organizer_required
 def scores_template(slug: str, code: str):
     """The score sheet template of one stage, its criteria as columns."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = _stage_or_404(contest, code)
     data = files.template_workbook("scores", lang=_lang(), contest=contest, stage=stage)
     return _send(data, files.filename(contest, stage.code, "scores-template"))

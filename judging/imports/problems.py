@@ -72,6 +72,10 @@ MESSAGES = {
     "bad_slug": N_("Use lowercase letters, digits and hyphens only."),
     "bad_username": N_("A username cannot contain spaces."),
     "slug_mismatch": N_("This workbook is for another contest: this one is %(slug)s."),
+    "slug_taken": N_(
+        "Another contest already has this address (slug): choose another one, or ask one "
+        "of that contest's organizers to import the workbook."
+    ),
     "bad_time": N_("Not a date and time (such as 2020-08-18 12:00)."),
     "bad_advance": N_("Give a number, or group:number pairs such as 天使组:12, 成长组:10."),
     "bad_step": N_("The step must be more than 0 and at most the maximum."),

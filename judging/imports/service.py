@@ -13,14 +13,17 @@ second time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
 
+from judging.auth.models import User
 from judging.common.audit import record
 from judging.common.db import write_phase
 from judging.contests.models import Contest
+from judging.contests.organizers import grant, may_manage
 from judging.contests.queries import get_contest
 from judging.contests.versions import bump_data_version
 from judging.extensions import db
@@ -78,12 +81,18 @@ def import_workbook(
     filename: str = "",
     limits: Limits | None = None,
     dry_run: bool = False,
+    organizer: User | None = None,
+    give_to: Sequence[User] = (),
 ) -> ImportResult:
     """Validate a workbook completely, then write it (see the module docstring).
 
     ``kind`` is "contest" (the contest workbook: a new contest, or ``contest`` again) or
     one of "entries", "judges", "scores" (one sheet into ``contest``; ``stage_code`` is
     the stage of score rows that name none). Raises ImportRejected listing every problem.
+
+    ``organizer`` is the organizer importing (through the web): a contest workbook may
+    change only a contest they run, and a new contest is given to them; ``give_to`` are
+    further organizer accounts a new contest is given to (the command line's choice).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
@@ -105,7 +114,12 @@ def import_workbook(
         raise ImportRejected(problems)
 
     existing, validator, slug = _check(
-        tables, kind=kind, contest=contest, stage_code=stage_code, update=update
+        tables,
+        kind=kind,
+        contest=contest,
+        stage_code=stage_code,
+        update=update,
+        organizer=organizer,
     )
     if dry_run:
         return _result(kind, slug, existing, validator, dry_run=True)
@@ -117,10 +131,24 @@ def import_workbook(
         db.session.expire_all()
         if not _still_current(existing, kind=kind, slug=slug):
             existing, validator, slug = _check(
-                tables, kind=kind, contest=contest, stage_code=stage_code, update=update
+                tables,
+                kind=kind,
+                contest=contest,
+                stage_code=stage_code,
+                update=update,
+                organizer=organizer,
             )
         result = _result(kind, slug, existing, validator, dry_run=False)
-        _write(result, existing, validator, kind=kind, user_id=user_id, filename=filename)
+        _write(
+            result,
+            existing,
+            validator,
+            kind=kind,
+            user_id=user_id,
+            filename=filename,
+            organizer=organizer,
+            give_to=give_to,
+        )
     db.session.expire_all()
     return result
 
@@ -139,15 +167,26 @@ def _check(
     contest: Contest | None,
     stage_code: str | None,
     update: bool,
+    organizer: User | None,
 ) -> tuple[Existing, Validator, str]:
     """Check the tables against the contest as it is: (state read, its plan, slug).
 
-    Reads the database only. Raises ImportRejected with every problem found.
+    Reads the database only. Raises ImportRejected with every problem found; a contest
+    workbook naming another organizer's contest, only that its address is taken.
     """
     problems: list[Problem] = []
     if kind == "contest":
         slug = _peek_slug(tables["contest"])
         target = contest or (get_contest(slug) if slug else None)
+        if (
+            contest is None
+            and target is not None
+            and organizer is not None
+            and not may_manage(organizer, target)
+        ):
+            # another organizer's contest: its address is taken, nothing more is said
+            table = tables["contest"]
+            raise ImportRejected([problem("slug_taken", sheet=table.sheet, value=slug)])
     else:
         target = contest
     existing = Existing.load(target)
@@ -210,8 +249,11 @@ def _write(
     kind: str,
     user_id: int | None,
     filename: str,
+    organizer: User | None,
+    give_to: Sequence[User],
 ) -> None:
-    """Write a checked plan in the caller's (write) transaction; fill in what it did."""
+    """Write a checked plan in the caller's (write) transaction; fill in what it did. A new
+    contest is given to the organizer importing it and to ``give_to``."""
     writer = Writer(validator.plan, existing, user_id=user_id)
     try:
         result.contest_id = writer.run()
@@ -219,6 +261,10 @@ def _write(
         raise ImportRejected([problem("database", error=type(err.orig).__name__)]) from err
     result.created = {k: n for k, n in writer.created.items() if n}
     result.updated = {k: n for k, n in writer.updated.items() if n}
+    if result.created.get("contest"):
+        new_contest = db.session.get(Contest, result.contest_id)
+        for user in [*([organizer] if organizer is not None else []), *give_to]:
+            grant(contest=new_contest, user=user, by=organizer)
     if result.changed:
         record(
             "excel_import",

@@ -17,7 +17,7 @@ from judging.common.decorators import organizer_required
 from judging.common.forms import BaseForm
 from judging.common.transactions import refuse
 from judging.contests.models import Contest
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import may_manage, organizer_contest_or_404
 from judging.extensions import db
 from judging.judges.forms import JudgeForm, report_judge_error
 from judging.judges.models import Judge
@@ -48,16 +48,18 @@ def _judge_of(contest: Contest, judge_id: int) -> Judge:
     return judge
 
 
-def _other_contests(judge: Judge) -> list[Contest]:
-    """The other contests the judge's account sits on (its deactivation reaches them too)."""
-    return list(
-        db.session.scalars(
-            sa.select(Contest)
-            .join(Judge, Judge.contest_id == Contest.id)
-            .where(Judge.user_id == judge.user_id, Judge.id != judge.id)
-            .order_by(Contest.name)
-        )
-    )
+def _other_contests(judge: Judge) -> tuple[list[str], int]:
+    """The other contests the judge's account sits on (its deactivation reaches them too):
+    the names of those the signed-in organizer runs, and how many others there are (their
+    names are not this organizer's to see)."""
+    others = db.session.scalars(
+        sa.select(Contest)
+        .join(Judge, Judge.contest_id == Contest.id)
+        .where(Judge.user_id == judge.user_id, Judge.id != judge.id)
+        .order_by(Contest.name)
+    ).all()
+    shown = [c.name for c in others if may_manage(current_user, c)]
+    return shown, len(others) - len(shown)
 
 
 def _page(contest, form, judge=None, *, password_form=None, status=200):
@@ -68,7 +70,7 @@ def _page(contest, form, judge=None, *, password_form=None, status=200):
         judge=judge,
         password_form=password_form or TemporaryPasswordForm(),
         action_form=BaseForm(),
-        others=_other_contests(judge) if judge is not None else [],
+        others=_other_contests(judge) if judge is not None else ([], 0),
     ), status
 
 
@@ -76,7 +78,7 @@ def _page(contest, form, judge=None, *, password_form=None, status=200):
 @organizer_required
 def new(slug: str):
     """Add one judge (and their judge account) to the contest."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     form = JudgeForm(contest=contest)
     if request.method == "GET":
         return _page(contest, form)
@@ -107,7 +109,7 @@ def new(slug: str):
 @organizer_required
 def edit(slug: str, judge_id: int):
     """One judge: their fields to edit, and their account (active or not, password, card)."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     judge = _judge_of(contest, judge_id)
     if request.method == "GET":
         form = JudgeForm(contest=contest, obj=judge)
@@ -142,7 +144,7 @@ def _checked(contest: Contest, judge_id: int) -> Judge:
 @organizer_required
 def deactivate(slug: str, judge_id: int):
     """Deactivate the judge's account: no sign-in, open sessions end; sheets stay."""
-    judge = _checked(contest_or_404(slug), judge_id)
+    judge = _checked(organizer_contest_or_404(slug), judge_id)
     return _set_active(judge, False)
 
 
@@ -150,7 +152,7 @@ def deactivate(slug: str, judge_id: int):
 @organizer_required
 def reactivate(slug: str, judge_id: int):
     """Let a deactivated judge sign in again."""
-    judge = _checked(contest_or_404(slug), judge_id)
+    judge = _checked(organizer_contest_or_404(slug), judge_id)
     return _set_active(judge, True)
 
 
@@ -158,7 +160,7 @@ def reactivate(slug: str, judge_id: int):
 @organizer_required
 def sign_out(slug: str, judge_id: int):
     """Sign the judge out everywhere: every session of their account ends (issue 16)."""
-    judge = _checked(contest_or_404(slug), judge_id)
+    judge = _checked(organizer_contest_or_404(slug), judge_id)
     end_judge_sessions(judge=judge)
     flash(_("%(name)s is signed out everywhere.", name=judge.name), "success")
     return redirect(url_for("jury.edit", slug=slug, judge_id=judge.id))
@@ -183,7 +185,7 @@ def _set_active(judge: Judge, active: bool):
 def password(slug: str, judge_id: int):
     """Set or reset the judge's password to a temporary one, which they replace at their
     first sign-in."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     judge = _judge_of(contest, judge_id)
     form = TemporaryPasswordForm()
     if form.validate_on_submit():
@@ -214,7 +216,7 @@ def password(slug: str, judge_id: int):
 def card(slug: str, judge_id: int):
     """Reissue the judge's card: a new one-time sign-in link and its QR code; the judge's
     earlier unused links for this contest stop working (a lost card)."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     judge = _checked(contest, judge_id)
     if not judge.user.is_enabled:
         refuse(_("%(name)s is deactivated: reactivate them first.", name=judge.name))

@@ -14,7 +14,7 @@ from judging.common.enums import ConflictSource, ConflictStatus, StageState
 from judging.common.forms import BaseForm
 from judging.common.inputs import db_id
 from judging.common.transactions import refuse
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import organizer_contest_or_404
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.forms import (
@@ -75,7 +75,7 @@ def home():
 @organizer_required
 def jury(slug: str):
     """The organizer's list of judges with their progress and sign-in links."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     rows = [(judge, judge_progress(judge)) for judge in contest_judges(contest.id)]
     return render_template("judges/list.html", contest=contest, rows=rows, form=BaseForm())
 
@@ -85,7 +85,7 @@ def jury(slug: str):
 def cards(slug: str):
     """Printable judge cards: each with a fresh one-time sign-in link and its QR code (none
     for a deactivated judge)."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     if not BaseForm().validate_on_submit():
         abort(400)
     wanted = set(request.form.getlist("judge", type=db_id))
@@ -105,7 +105,7 @@ def cards(slug: str):
 def conflicts(slug: str):
     """Every conflict of the contest: judges' new declarations to review, same-organization
     proposals to accept or dismiss, a form to add one, and every decision so far."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     rows = contest_conflicts(contest.id)
     return render_template(
         "judges/conflicts.html",
@@ -171,7 +171,7 @@ def _confirm_first(contest, form, *, judge, entry, action: str, restores: bool):
 @organizer_required
 def add_conflict(slug: str):
     """Set a binding conflict between a judge and an entry, with a reason."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     form = AddConflictForm()
     if not form.validate_on_submit():
         for field_errors in (form.judge.errors, form.entry.errors, form.reason.errors):
@@ -228,7 +228,7 @@ def _pair(contest):
 @organizer_required
 def accept_proposal(slug: str):
     """Accept a same-organization proposal: the conflict binds."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     form, judge, entry = _pair(contest)
     page = _confirm_first(
         contest,
@@ -261,7 +261,7 @@ def accept_proposal(slug: str):
 @organizer_required
 def dismiss_proposal(slug: str):
     """Dismiss a same-organization proposal: not a conflict."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     form, judge, entry = _pair(contest)
 
     def decide():
@@ -291,7 +291,7 @@ def _conflict_of(contest, conflict_id: int) -> Conflict:
 @organizer_required
 def withdraw_conflict(slug: str, conflict_id: int):
     """Withdraw a binding conflict, with a reason (the judge's sheets count again)."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     conflict = _conflict_of(contest, conflict_id)
     form = WithdrawConflictForm()
     if not form.validate_on_submit():
@@ -320,7 +320,7 @@ def withdraw_conflict(slug: str, conflict_id: int):
 @organizer_required
 def review_conflict(slug: str, conflict_id: int):
     """Mark a judge's declaration as seen, with an optional note."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     conflict = _conflict_of(contest, conflict_id)
     form = ReviewConflictForm()
     if not form.validate_on_submit():

@@ -19,7 +19,7 @@ from judging.common.http import JSON, api_error, json_body, matches, with_server
 from judging.common.inputs import db_id
 from judging.common.models import utcnow
 from judging.contests.models import Contest
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import organizer_contest_or_404
 from judging.contests.versions import data_version
 from judging.entries.models import Entry
 from judging.extensions import db
@@ -35,7 +35,7 @@ bp = Blueprint("live", __name__)
 
 
 def _live_stage(slug: str, code: str):
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = contest.stage(code)
     if stage is None or not live_queries.is_live(stage):
         abort(404)
@@ -81,7 +81,7 @@ def _control_context(contest, stage) -> dict:
 @organizer_required
 def control_index(slug: str):
     """The live control of the contest's live roadshow stage (or a note that none is live)."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = live_queries.live_stage(contest)
     if stage is not None:
         return redirect(url_for("live.control", slug=slug, code=stage.code))
@@ -211,7 +211,7 @@ def reveal(slug: str, code: str):
 
 
 def _roadshow_stage(slug: str, code: str):
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = contest.stage(code)
     if stage is None or stage.kind != StageKind.ROADSHOW:
         abort(404)

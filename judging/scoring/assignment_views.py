@@ -10,7 +10,7 @@ from judging.common.decorators import organizer_required
 from judging.common.enums import StageState
 from judging.common.transactions import refuse
 from judging.contests.models import Field, Group
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import organizer_contest_or_404
 from judging.entries.models import Entry
 from judging.extensions import db
 from judging.judges.models import Judge
@@ -31,7 +31,7 @@ CHANGEABLE = (StageState.DRAFT, StageState.OPEN)
 
 
 def _stage(slug: str, code: str):
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = contest.stage(code)
     if stage is None:
         abort(404)

@@ -26,7 +26,7 @@ from judging.common.inputs import db_id
 from judging.common.numbers import plain
 from judging.common.transactions import refuse
 from judging.contests.models import Stage
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import organizer_contest_or_404
 from judging.entries.models import Entry
 from judging.extensions import db, unlimited
 from judging.judges.models import Judge
@@ -295,7 +295,7 @@ def declare_conflict(stage_id: int, entry_id: int):
 @organizer_required
 def stage_sheets(slug: str, code: str):
     """The organizer's list of a stage's sheets, filterable, with reopen buttons."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = contest.stage(code)
     if stage is None:
         abort(404)
@@ -320,7 +320,7 @@ def stage_sheets(slug: str, code: str):
 @organizer_required
 def reopen(slug: str, sheet_id: int):
     """Reopen a submitted sheet, with a required reason (Rule 7)."""
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     sheet = db.session.get(ScoreSheet, sheet_id)
     if sheet is None or sheet.stage.contest_id != contest.id:
         abort(404)

@@ -10,7 +10,7 @@ from judging.common.audit import record
 from judging.common.decorators import organizer_required
 from judging.common.forms import BaseForm
 from judging.common.transactions import snapshot_reads
-from judging.contests.queries import contest_or_404
+from judging.contests.organizers import organizer_contest_or_404
 from judging.extensions import db
 from judging.judges.models import Judge
 from judging.judges.services import login_link
@@ -20,7 +20,7 @@ bp = Blueprint("standings", __name__)
 
 
 def _stage(slug: str, code: str):
-    contest = contest_or_404(slug)
+    contest = organizer_contest_or_404(slug)
     stage = contest.stage(code)
     if stage is None:
         abort(404)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from judging.awards.models import Award, ResultSnapshot
 from judging.extensions import db
 from judging.seed import load_demo
-from tests.conftest import confirm_form, csrf_token
+from tests.conftest import confirm_form, csrf_token, give_every_organizer
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 RESULTS = "/contests/dalian-2020/stages/{}/results"
@@ -20,6 +20,7 @@ JUDGE01 = "张文博"  # judge01 in seed/judges.csv: the 22 final sheets still t
 def demo(app):
     load_demo(SEED_DIR)
     db.session.commit()
+    give_every_organizer("dalian-2020")
 
 
 def text(response) -> str:

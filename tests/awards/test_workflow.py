@@ -24,7 +24,13 @@ from judging.judges.models import Conflict, Judge
 from judging.scoring.models import ScoreSheet
 from judging.seed import load_demo
 from judging.standings.groups import group_standings
-from tests.conftest import confirm_form, csrf_token, database_state, sign_in_as
+from tests.conftest import (
+    confirm_form,
+    csrf_token,
+    database_state,
+    give_every_organizer,
+    sign_in_as,
+)
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 SLUG = "dalian-2020"
@@ -34,6 +40,7 @@ SLUG = "dalian-2020"
 def demo(app) -> Contest:
     load_demo(SEED_DIR)
     db.session.commit()
+    give_every_organizer("dalian-2020")
     return db.session.scalar(sa.select(Contest).where(Contest.slug == SLUG))
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from judging.common.audit import AuditEvent
 from judging.common.enums import SheetState, StageKind, StageState
 from judging.contests.models import AwardTier, Contest, Criterion, Group, SpecialAward, Stage
+from judging.contests.organizers import contests_for
 from judging.extensions import db
 from judging.scoring.models import ScoreSheet
 from tests.conftest import (
@@ -43,7 +44,7 @@ def _actions() -> list[str]:
     return list(db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
-def test_an_organizer_creates_a_draft_contest(organizer_client):
+def test_an_organizer_creates_a_draft_contest(organizer_client, organizer):
     answer = _post(
         organizer_client,
         "/contests/new",
@@ -52,7 +53,9 @@ def test_an_organizer_creates_a_draft_contest(organizer_client):
     assert answer.status_code == 302 and answer.location.endswith("/contests/cx-2026/setup")
     contest = db.session.scalar(sa.select(Contest).where(Contest.slug == "cx-2026"))
     assert contest.name == "2026 创新创业大赛" and not contest.is_public
-    assert _actions() == ["contest_create"]
+    # the creator runs the new contest (and nobody else does)
+    assert _actions() == ["contest_create", "organizer_grant"]
+    assert [c.slug for c in contests_for(organizer)] == ["cx-2026"]
     # a draft is nowhere public
     assert organizer_client.get("/api/v1/contests").get_json() == {"contests": []}
 

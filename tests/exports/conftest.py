@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 
+from judging.auth.models import User
+from judging.common.enums import Role
 from judging.contests.models import Contest
 from judging.contests.queries import get_contest
 from judging.extensions import db
@@ -32,7 +34,9 @@ def english(app):
 @pytest.fixture
 def base(app, english) -> Contest:
     """The base contest of the fixtures (tests/fixtures/excel/make_bad_files.py BASE)."""
-    import_workbook(data=make_bad_files.base_contest(), kind="contest")
+    # run by every organizer account there is (as a contest imported from the command line)
+    organizers = db.session.scalars(sa.select(User).where(User.role == Role.ORGANIZER)).all()
+    import_workbook(data=make_bad_files.base_contest(), kind="contest", give_to=organizers)
     db.session.commit()
     return get_contest(make_bad_files.SLUG)
 

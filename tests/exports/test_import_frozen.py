@@ -15,7 +15,7 @@ from judging.extensions import db
 from judging.imports.problems import ImportRejected
 from judging.imports.service import import_workbook
 from judging.seed import load_demo
-from tests.conftest import database_state
+from tests.conftest import database_state, give_every_organizer
 from tests.exports.conftest import xlsx
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
@@ -25,6 +25,7 @@ SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 def demo(app, english):
     load_demo(SEED_DIR)
     db.session.commit()
+    give_every_organizer("dalian-2020")
     return get_contest("dalian-2020")
 
 

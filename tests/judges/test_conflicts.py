@@ -30,6 +30,7 @@ from tests.conftest import (
     create_stage,
     csrf_token,
     database_state,
+    give_every_organizer,
     sign_in_as,
 )
 
@@ -172,6 +173,7 @@ def test_bad_conflict_input_is_refused_with_a_clear_message(organizer_client, sm
 def demo(app) -> Contest:
     load_demo(SEED_DIR)
     db.session.commit()
+    give_every_organizer("dalian-2020")
     return db.session.scalar(sa.select(Contest).where(Contest.slug == "dalian-2020"))
 
 

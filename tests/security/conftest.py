@@ -59,7 +59,8 @@ class World:
 
 
 def _contest(slug: str, organizer, judges: list, *, spare_organizer) -> dict[str, str]:
-    contest = create_contest(slug)
+    # Nobody runs it but the organizer granted below (scoped organizers).
+    contest = create_contest(slug, run_by=[]) if SCOPED else create_contest(slug)
     group = create_group(contest)
     fld = create_field(contest)
     pub = create_stage(contest, "pub", state=StageState.OPEN)
@@ -90,6 +91,8 @@ def _contest(slug: str, organizer, judges: list, *, spare_organizer) -> dict[str
         from judging.contests.organizers import grant
 
         grant(contest=contest, user=organizer)
+        # a colleague the contest's organizer may remove (contests.remove_organizer)
+        grant(contest=contest, user=spare_organizer)
     db.session.flush()
     return {
         "contest": slug,
