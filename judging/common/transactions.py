@@ -79,8 +79,8 @@ def execute_core(statement, params=None):
         many = isinstance(params, list)
         keys = tuple(params[0] if many else params or ())
         key = (statement, connection.dialect.name, keys, many)
-        prepared = _prepared.get(key)
-        if prepared is None:
+        prepared = _prepared.get(key, _UNSEEN)
+        if prepared is _UNSEEN:  # None is kept too: such a statement is compiled once only
             prepared = _prepared[key] = _Prepared.of(statement, connection.dialect, keys, many)
         if prepared is not None:
             return prepared.run(connection, params, many)
@@ -223,6 +223,7 @@ def _converted(row, converters) -> tuple:
 
 
 _prepared: dict[tuple, _Prepared | None] = {}
+_UNSEEN = object()
 
 
 def _mark_write(state) -> None:
