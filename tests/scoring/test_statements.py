@@ -26,9 +26,11 @@ SUBMISSION = [
     "UPDATE audit_heads",
     "INSERT INTO stage_versions",
 ]
-#: SQLite's transactions are begun by statements of their own: the read, then the write
-#: (``BEGIN IMMEDIATE``, the write lock; judging.common.db.write_phase).
-SQLITE_BEGINS = ["BEGIN", "BEGIN IMMEDIATE"]
+#: SQLite's transactions are begun and ended by statements of their own: the read, ended
+#: before the writes, then the write (``BEGIN IMMEDIATE``, the write lock), on the same
+#: connection (judging.common.db.write_phase); the request's commit ends it.
+SQLITE_TRANSACTIONS = ["BEGIN", "COMMIT", "BEGIN IMMEDIATE"]
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT")
 
 
 def statement_kinds(statements: list[str]) -> list[str]:
@@ -77,9 +79,9 @@ def test_one_submission_sends_the_pinned_statements(judge_client, arena):
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert answer.status_code == 302
     kinds = statement_kinds(statements)
-    begins = [k for k in kinds if k.startswith("BEGIN")]
-    assert [k for k in kinds if not k.startswith("BEGIN")] == SUBMISSION, statements
-    expected = SQLITE_BEGINS if db.engine.dialect.name == "sqlite" else []
-    assert begins == expected, statements
+    control = [k for k in kinds if k.startswith(TRANSACTION_CONTROL)]
+    assert [k for k in kinds if not k.startswith(TRANSACTION_CONTROL)] == SUBMISSION, statements
+    expected = SQLITE_TRANSACTIONS if db.engine.dialect.name == "sqlite" else []
+    assert control == expected, statements
     sheet = db.session.scalar(sa.select(ScoreSheet).where(ScoreSheet.entry_id == entry_id))
     assert sheet.state == SheetState.SUBMITTED and len(sheet.scores) == 3
