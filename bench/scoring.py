@@ -200,12 +200,11 @@ def requests_for(plan: dict, judge_id: int, seed: float, target: str, token: str
 def sign_in_judges(host: str, port: int, plan: dict) -> dict[str, tuple[dict, str]]:
     """Every judge signed in through the form, in parallel: username -> (cookies, CSRF token).
 
-    A judge's browser follows each submission's redirect to the sheet page, whose GET
-    shows (and so removes) the "Submitted" message the POST put in the session cookie.
-    The bench sends only the POSTs, so each keeps the cookie it has after sign-in, as the
-    browser has after that GET; accepting every new cookie instead would pile up 116
-    unread messages in it, and the server would read and re-sign an ever larger cookie
-    on each request (up to ~7 KB, more than a browser keeps).
+    Each client sends the cookie it has after sign-in with every submission. A
+    submission does not change it (its message rides in the next page's address:
+    ``scoring.next_sheet``); the clients would ignore a new one all the same, as they did
+    when the message went in the cookie, where the bench, sending only the POSTs and not
+    the GETs that show the messages, would have piled up 116 unread ones.
     """
     sessions: dict[str, tuple[dict, str]] = {}
     failures: list[BaseException] = []

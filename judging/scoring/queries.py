@@ -287,6 +287,21 @@ def judge_for(user_id: int, contest_id: int) -> Judge | None:
     )
 
 
+def submitted_entry_code(judge_id: int, stage_id: int, entry_id: int) -> str | None:
+    """The code of the entry whose sheet the judge has submitted in the stage, or None
+    when there is no such submitted sheet (what the page after a submission confirms)."""
+    return db.session.scalar(
+        sa.select(Entry.code)
+        .join(ScoreSheet, ScoreSheet.entry_id == Entry.id)
+        .where(
+            ScoreSheet.judge_id == judge_id,
+            ScoreSheet.stage_id == stage_id,
+            ScoreSheet.entry_id == entry_id,
+            ScoreSheet.state == SheetState.SUBMITTED,
+        )
+    )
+
+
 @dataclass
 class SheetRow:
     """One sheet on the organizer's list."""

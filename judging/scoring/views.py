@@ -154,11 +154,11 @@ def sheet(stage_id: int, entry_id: int):
             # the first write to the commit, every other judge's save waiting, so the less
             # runs in between, the more sheets are saved a second (bench/scoring.py).
             if posted.submit:  # a submission locks the sheet, a save keeps it a draft
-                code = target.entry_code
-                saved_message = _("Submitted. Your sheet for %(code)s is locked.", code=code)
+                saved_message = _submitted_message(target.entry_code)
                 # On to the judge's next entry: chosen by a page of its own, so that the
                 # submission's statements stay what they are (tests/scoring/test_statements.py).
-                next_url = url_for("scoring.next_sheet", stage_id=stage_id, after=entry_id)
+                # The message goes along in the address, not in the session (``next_sheet``).
+                next_url = url_for("scoring.next_sheet", stage_id=stage_id, submitted=entry_id)
             else:
                 saved_message = _("Draft saved.")
                 next_url = url_for("scoring.sheet", stage_id=stage_id, entry_id=entry_id)
@@ -209,11 +209,13 @@ def sheet(stage_id: int, entry_id: int):
                         message=saved_message,
                         next=next_url if posted.submit else None,
                     )
-                flash(saved_message, "success")
+                if not posted.submit:
+                    flash(saved_message, "success")
                 return answer
 
     judge, stage, entry = _load(stage_id, entry_id)
     current = find_sheet(judge, entry, stage)
+    notices = _after_submission(judge, stage) if request.method == "GET" else []
     if form is None:
         form = form_class()
     if request.method != "POST" or stale:
@@ -239,16 +241,31 @@ def sheet(stage_id: int, entry_id: int):
                 else None
             ),
             conflict_refused=services.may_declare_conflict(judge=judge, entry=entry, stage=stage),
+            notices=notices,
         ),
         status,
     )
+
+
+def _submitted_message(code: str) -> str:
+    return _("Submitted. Your sheet for %(code)s is locked.", code=code)
+
+
+def _after_submission(judge: Judge, stage: Stage) -> list[tuple[str, str]]:
+    """The message of the submission that led to this page (``?submitted=<entry id>``,
+    from ``next_sheet``), once the judge's sheet of that entry is found submitted: an
+    address cannot make the page say what is not so."""
+    submitted = request.args.get("submitted", type=db_id)
+    code = submitted and queries.submitted_entry_code(judge.id, stage.id, submitted)
+    return [("success", _submitted_message(code))] if code else []
 
 
 @bp.route("/judge/stages/<int:stage_id>/next")
 @judge_required
 def next_sheet(stage_id: int):
     """Where a submission leads: the judge's next entry to score in the stage (after the
-    one in ``after``), or the judge's list with "all done" when none is left.
+    one in ``submitted``, the sheet just submitted, or in ``after``), or the judge's list
+    with "all done" when none is left.
 
     During a live roadshow the entry on stage comes first, then the running order
     (``judging.live``); otherwise the order of the judge's list (``queries.next_to_score``).
@@ -263,10 +280,18 @@ def next_sheet(stage_id: int):
         order = [e.id for e in live_queries.stage_entries(stage)]
         state = live_queries.live_state(stage)
         on_stage = state.entry_id if state is not None else None
-    after = request.args.get("after", type=db_id)
+    submitted = request.args.get("submitted", type=db_id)
+    after = submitted or request.args.get("after", type=db_id)
     following = queries.next_to_score(order, left, after, on_stage)
     if following is not None:
-        return redirect(url_for("scoring.sheet", stage_id=stage.id, entry_id=following))
+        # The submission's message rides in the next sheet's address (that page shows it
+        # once it has checked the sheet is submitted): no session cookie is rewritten on
+        # the way, neither here nor by the submission, nor again once the message is shown.
+        args = {"submitted": submitted} if submitted else {}
+        return redirect(url_for("scoring.sheet", stage_id=stage.id, entry_id=following, **args))
+    # The end of the judge's list, once per stage: the messages go by the session.
+    if submitted and (code := queries.submitted_entry_code(judge.id, stage.id, submitted)):
+        flash(_submitted_message(code), "success")
     if after is not None:
         flash(_("All done: every sheet of %(stage)s is submitted.", stage=stage.name), "success")
     return redirect(url_for("judges.home"))

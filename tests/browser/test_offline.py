@@ -2,6 +2,7 @@
 are kept on the phone and sent as a draft when the network allows; a sheet changed on the
 server meanwhile is never overwritten silently; a submission leads to the next entry."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -256,7 +257,9 @@ def test_submit_goes_to_the_next_entry_then_to_the_list(phone, live_server, hall
         page.locator("summary", has_text="提交").click()
         page.get_by_role("button", name="确认提交").click()
         if n < 2:
-            page.wait_for_url(sheet_url(live_server, hall, n + 1))
+            # The next sheet, its address carrying the submission's message.
+            following = re.escape(sheet_url(live_server, hall, n + 1))
+            page.wait_for_url(re.compile(following + r"\?submitted=\d+$"))
             expect(page.get_by_text("已提交。")).to_be_visible()
             expect(page.locator("h1")).to_have_text(hall["entries"][n + 1].title)
     page.wait_for_url(f"{live_server}/judge/")

@@ -181,5 +181,5 @@ def test_a_submission_asking_for_json_answers_where_to_go_next(judge_client, are
     assert response.status_code == 200
     answer = response.get_json()
     assert answer["state"] == "submitted" and answer["version"] == 1
-    assert answer["next"] == f"/judge/stages/{arena.stage.id}/next?after={arena.entry.id}"
+    assert answer["next"] == f"/judge/stages/{arena.stage.id}/next?submitted={arena.entry.id}"
     assert db.session.scalar(sa.select(ScoreSheet)).state == SheetState.SUBMITTED

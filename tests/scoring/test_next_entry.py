@@ -53,8 +53,8 @@ def location(response):
 
 
 def lands(client, response) -> tuple[str, str]:
-    """Where a submission's redirects end (through ``scoring.next_sheet``): the path and
-    the text of the page there."""
+    """Where a submission's redirects end (through ``scoring.next_sheet``): the path
+    (without the query, which carries the submission's message) and the page's text."""
     assert response.status_code == 302
     for _hop in range(3):
         target = location(response)
@@ -62,12 +62,12 @@ def lands(client, response) -> tuple[str, str]:
         if response.status_code != 302:
             break
     assert response.status_code == 200, target
-    return target, text(response)
+    return target.split("?")[0], text(response)
 
 
 def test_submit_goes_to_the_next_unscored_entry_then_back_to_the_list(judge_client, arena):
     response = post_sheet(judge_client, arena, points=["30", "30", "20"], action="submit")
-    next_url = f"/judge/stages/{arena.stage.id}/next?after={arena.entry.id}"
+    next_url = f"/judge/stages/{arena.stage.id}/next?submitted={arena.entry.id}"
     assert location(response).endswith(next_url), "a plain form post: still a 302"
     landed, page = lands(judge_client, response)
     assert landed == url(arena.stage, arena.growth_entry)
@@ -87,6 +87,39 @@ def test_submit_goes_to_the_next_unscored_entry_then_back_to_the_list(judge_clie
     landed, page = lands(judge_client, judge_client.post(sheet_url, data=data))
     assert landed == "/judge/"
     assert "All done: every sheet of 决赛 is submitted." in page
+    assert "Submitted. Your sheet for G-001 is locked." in page, "the last one's message too"
+
+
+def test_a_submission_leaves_the_session_cookie_alone(judge_client, arena):
+    """The submission's message rides in the addresses (next page, next sheet), not in the
+    session: no hop on the way rewrites the cookie, not even the page that shows it."""
+    response = post_sheet(judge_client, arena, points=["30", "30", "20"], action="submit")
+    assert "Set-Cookie" not in response.headers
+    following = judge_client.get(location(response))
+    assert "Set-Cookie" not in following.headers
+    assert location(following) == url(arena.stage, arena.growth_entry) + (
+        f"?submitted={arena.entry.id}"
+    )
+    page = judge_client.get(location(following))
+    assert "Set-Cookie" not in page.headers
+    assert "已提交。您对 A-001 的评分表已锁定。" in text(page)
+
+
+def test_the_message_in_an_address_is_shown_only_for_a_submitted_sheet(judge_client, arena):
+    sheet_page = url(arena.stage, arena.growth_entry)
+    # Nothing submitted yet: an address saying otherwise shows no message.
+    assert "已提交。" not in text(judge_client.get(f"{sheet_page}?submitted={arena.entry.id}"))
+    post_sheet(judge_client, arena, points=["30", "", ""])  # a draft
+    assert "已提交。" not in text(judge_client.get(f"{sheet_page}?submitted={arena.entry.id}"))
+    answer = post_sheet(
+        judge_client, arena, points=["30", "30", "20"], action="submit", version="1"
+    )
+    assert answer.status_code == 302
+    assert "已提交。" in text(judge_client.get(f"{sheet_page}?submitted={arena.entry.id}"))
+    # A sheet not submitted, or an id that is no sheet at all: no message, no error.
+    for bogus in ("999999", "x", "-1", "1e9", arena.growth_entry.id):
+        answer = judge_client.get(f"{sheet_page}?submitted={bogus}")
+        assert answer.status_code == 200 and "已提交。" not in text(answer)
 
 
 def test_a_draft_still_leads_to_itself(judge_client, arena):

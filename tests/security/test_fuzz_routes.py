@@ -68,6 +68,7 @@ QUERY_NAMES = (
     "q",
     "state",
     "status",
+    "submitted",
     "to",
 )
 _ARGS_IN_CODE = re.compile(r"request\.(?:args|values)\.(?:get|getlist)\(\s*\"(\w+)\"")
