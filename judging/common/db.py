@@ -110,15 +110,8 @@ def _begin_writing(connection) -> None:
     another cost a fifth of a submission's database work: an ORM commit, the connection
     back to the pool and out again (bench/scoring_profile.py).
     """
-    driver = connection.connection.driver_connection
-    dispatch = connection.dispatch
-    # Straight on the driver, unless something listens to the statements (as
-    # ``judging.common.transactions.execute_core`` does): they are seen then.
-    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
-        run = connection.exec_driver_sql
-    else:
-        run = driver.execute
-    if driver.in_transaction:
+    run = _transaction_sql(connection)
+    if connection.connection.driver_connection.in_transaction:
         run("COMMIT")
     writers = _writer_queues.get(connection.engine)
     if writers is not None:
@@ -130,6 +123,28 @@ def _begin_writing(connection) -> None:
             writers.leave(connection)
         raise
     connection.info["immediate"] = True
+
+
+def _transaction_sql(connection):
+    """What sends BEGIN, BEGIN IMMEDIATE or COMMIT on the connection: the driver itself
+    (through SQLAlchemy's execution each cost as much as one of a submission's queries),
+    a driver error ("database is locked" after the busy timeout) raised as SQLAlchemy's.
+    When something listens to the engine's statements (tests counting them), SQLAlchemy's
+    execution, so that they are seen, as in ``judging.common.transactions.execute_core``."""
+    dispatch = connection.dispatch
+    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+        return connection.exec_driver_sql
+    driver, dialect = connection.connection.driver_connection, connection.dialect
+
+    def run(statement: str) -> None:
+        try:
+            driver.execute(statement)
+        except dialect.loaded_dbapi.Error as error:
+            raise sa.exc.DBAPIError.instance(
+                statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
+
+    return run
 
 
 #: Each file-backed SQLite engine's queue of writers (``configure_engine``).
@@ -168,7 +183,7 @@ def configure_engine(engine: Engine, *, busy_timeout_ms: int) -> None:
         if immediate and writers is not None:
             writers.enter(conn)
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            _transaction_sql(conn)("BEGIN IMMEDIATE" if immediate else "BEGIN")
         except BaseException:
             if immediate and writers is not None:
                 writers.leave(conn)

@@ -1,6 +1,7 @@
 """Many judges submitting at once on a SQLite file: no lost, duplicated or refused sheets."""
 
 import fcntl
+import sqlite3
 import threading
 
 import sqlalchemy as sa
@@ -125,3 +126,47 @@ def test_sqlite_writers_queue_on_a_file_lock_held_exactly_for_the_transaction(tm
         finally:
             set_write_intent(False)
             db.engine.dispose()
+
+
+def test_a_submission_that_cannot_get_the_write_lock_is_a_503_and_writes_nothing(tmp_path):
+    """Another program holds SQLite's write lock past the busy timeout: the submission's
+    BEGIN IMMEDIATE (sent on the driver, ``judging.common.db``) fails as SQLAlchemy's
+    OperationalError, which answers 503 with Retry-After; the app's own queue is free."""
+    path = tmp_path / "held.sqlite"
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+    config.SQLITE_BUSY_TIMEOUT_MS = 100
+    app = create_app(config)
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        db.create_all()
+        contest = create_contest()
+        group = create_group(contest)
+        stage = create_stage(contest)
+        criterion = create_criterion(stage, group, "c", max_points="20")
+        entry = create_entry(contest, group)
+        user = create_user(role=Role.JUDGE)
+        create_assignment(stage, create_judge(contest, user), entry)
+        db.session.commit()
+        client = app.test_client()
+        sign_in_as(client, user)
+        url = f"/judge/stages/{stage.id}/entries/{entry.id}"
+        form = {
+            "csrf_token": csrf_token(client, url),
+            "version": "0",
+            "action": "submit",
+            f"c{criterion.id}": "12",
+        }
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        answer = client.post(url, data=form)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert _lock_is_free(tmp_path / "held.sqlite-writer.lock")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ScoreSheet)) == 0
+        assert client.post(url, data=form).status_code == 302, "and once it is free, it goes"
+        db.engine.dispose()
