@@ -36,9 +36,38 @@ def select_locale() -> Locale:
     return _locale(chosen_language(lang, config["LANGUAGES"], config["BABEL_DEFAULT_LOCALE"]))
 
 
+class App(Flask):
+    """Flask, remembering which of its functions are coroutines.
+
+    Flask asks it of every hook and view on every request (``ensure_sync``, through
+    ``inspect.iscoroutinefunction``): a few dozen calls each time, a fortieth of a
+    judge's submission (bench/scoring_profile.py). The answer of a function cannot change;
+    the functions asked about are the registered ones, so the memory stays small (and
+    is capped all the same).
+    """
+
+    SYNC_CACHE_SIZE = 4096
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
+
+    def ensure_sync(self, func):
+        """Flask's ``ensure_sync``, asked once per function."""
+        try:
+            return self._sync[func]
+        except KeyError:
+            found = super().ensure_sync(func)
+            if len(self._sync) < self.SYNC_CACHE_SIZE:
+                self._sync[func] = found
+            return found
+        except TypeError:  # an unhashable callable: asked every time
+            return super().ensure_sync(func)
+
+
 def create_app(config: Config | dict | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, commands."""
-    app = Flask(
+    app = App(
         __name__,
         template_folder="../templates",
         static_folder="../static",

@@ -154,10 +154,11 @@ def sheet(stage_id: int, entry_id: int):
             # the first write to the commit, every other judge's save waiting, so the less
             # runs in between, the more sheets are saved a second (bench/scoring.py).
             if posted.submit:  # a submission locks the sheet, a save keeps it a draft
-                saved_message = _submitted_message(target.entry_code)
                 # On to the judge's next entry: chosen by a page of its own, so that the
                 # submission's statements stay what they are (tests/scoring/test_statements.py).
-                # The message goes along in the address, not in the session (``next_sheet``).
+                # The message goes along in the address, not in the session (``next_sheet``):
+                # only the page's script reads it here.
+                saved_message = _submitted_message(target.entry_code) if as_json else None
                 next_url = url_for("scoring.next_sheet", stage_id=stage_id, submitted=entry_id)
             else:
                 saved_message = _("Draft saved.")
