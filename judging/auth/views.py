@@ -44,24 +44,30 @@ from judging.common.audit import record
 from judging.common.db import reads_first, write_phase
 from judging.common.forms import BaseForm
 from judging.common.language import LANG_COOKIE, LANG_COOKIE_MAX_AGE
-from judging.common.transactions import keep_writes
+from judging.common.transactions import attach_row, execute_core, keep_writes
 from judging.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
 
-_LOAD_USER = sa.select(User).where(User.id == sa.bindparam("id"), User.is_enabled)
+_USERS = User.__table__
+_LOAD_USER = sa.select(*_USERS.c).where(_USERS.c.id == sa.bindparam("id"), _USERS.c.is_enabled)
+_USER_ATTRIBUTES = [User.__mapper__.get_property_by_column(c).key for c in _USERS.c]
 
 
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the user of the session, if still enabled and the session
     still holds (the account's epoch, its lifetime, its idle time:
     ``judging.common.sessions``), read from the row loaded anyway. A session that no
-    longer holds is emptied, and its visitor is no one."""
+    longer holds is emptied, and its visitor is no one.
+
+    Every signed-in request reads this row first: it is read as a plain row and made the
+    session's ``User`` (``attach_row``), at half the cost of the ORM's load."""
     try:
-        user = db.session.execute(_LOAD_USER, {"id": int(user_id)}).scalar()
+        rows = execute_core(_LOAD_USER, {"id": int(user_id)}).all()
     except (TypeError, ValueError):
         return None
+    user = attach_row(User, dict(zip(_USER_ATTRIBUTES, rows[0], strict=True))) if rows else None
     config = current_app.config
     if user is not None and sessions.still_valid(
         session,

@@ -3,6 +3,7 @@ and the stamps that end a signed-in session (epoch, lifetime, idle time)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask.sessions import SecureCookieSessionInterface
@@ -16,6 +17,8 @@ class SessionInterface(SecureCookieSessionInterface):
     the cookie's cost in a submission (bench/scoring_profile.py). The serializer holds
     nothing but the keys and settings, so one is kept per key set.
     """
+
+    digest_method = staticmethod(hashlib.sha1)
 
     def __init__(self) -> None:
         self._serializer = None
