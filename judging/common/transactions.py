@@ -74,7 +74,7 @@ def execute_core(statement, params=None):
     session = db.session()
     if statement.is_dml:
         session.info["wrote"] = True
-    connection = session.connection()
+    connection = _connection_of(session)
     dispatch = connection.dispatch
     if not (dispatch.before_cursor_execute or dispatch.after_cursor_execute):
         many = isinstance(params, list)
@@ -86,6 +86,22 @@ def execute_core(statement, params=None):
         if prepared is not None:
             return prepared.run(connection, params, many)
     return connection.execute(statement, params)
+
+
+def _connection_of(session: Session):
+    """``session.connection()``, kept for the session's transaction: asked again for each
+    statement, it walked the session, Flask-SQLAlchemy's binds and the transaction's
+    connections each time, half as much again as ``execute_core``'s own work. A new
+    transaction (after a commit or a rollback) asks again."""
+    transaction = session.get_transaction()
+    kept = session.info.get("core_connection")
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        connection = kept[1]
+        if transaction.is_active and not connection.closed:
+            return connection
+    connection = session.connection()
+    session.info["core_connection"] = (session.get_transaction(), connection)
+    return connection
 
 
 def attach_row(model, values: dict):
@@ -138,6 +154,7 @@ class _Prepared:
         "names",
         "defaults",
         "processors",
+        "positions",
         "positional",
         "dialect",
         "result_types",
@@ -172,6 +189,12 @@ class _Prepared:
             for name, process in compiled._bind_processors.items()
             if name in prepared.names
         }
+        # Positional parameters may name one bind several times: each place is converted.
+        prepared.positions = [
+            (index, prepared.processors[name])
+            for index, name in enumerate(prepared.names)
+            if name in prepared.processors
+        ]
         prepared.dialect = dialect
         prepared.result_types = [column[3] for column in compiled._result_columns]
         prepared.converters = None  # chosen at the first run, from the driver's types
@@ -191,12 +214,16 @@ class _Prepared:
 
     def _values(self, params):
         merged = {**self.defaults, **params} if self.defaults else params
+        if self.positional:  # a list, in the statement's order (one call, no generator)
+            values = [merged[name] for name in self.names]
+            for index, process in self.positions:
+                if values[index] is not None:
+                    values[index] = process(values[index])
+            return values
         values = {name: merged[name] for name in self.names}
         for name, process in self.processors.items():
             if values[name] is not None:
                 values[name] = process(values[name])
-        if self.positional:
-            return tuple(values[name] for name in self.names)
         return values
 
     def run(self, connection, params, many: bool):

@@ -16,7 +16,7 @@ from judging.common.enums import SheetState
 from judging.common.transactions import _Prepared, execute_core
 from judging.extensions import db
 from judging.scoring.models import Score, ScoreSheet
-from tests.conftest import create_contest, csrf_token
+from tests.conftest import create_contest, create_sheet, csrf_token
 
 
 def _recorded(contest_id: int, object_id: int) -> dict:
@@ -100,3 +100,39 @@ def test_statements_it_cannot_send_go_through_sqlalchemy(app):
     assert _Prepared.of(expanding, dialect, ("keep",), False) is None
     simple = sa.select(scores.c.id).where(scores.c.sheet_id == sa.bindparam("sheet"))
     assert _Prepared.of(simple, dialect, ("sheet",), False) is not None
+
+
+def test_a_bind_named_twice_is_converted_in_each_place(app, arena):
+    """Positional parameters (SQLite) repeat a bind named twice: each place gets the
+    value, converted by the bind's processor (an enum here)."""
+    sheets = ScoreSheet.__table__
+    both = sa.select(sa.func.count()).where(
+        sheets.c.state == sa.bindparam("state"),
+        sa.or_(sheets.c.state == sa.bindparam("state"), sheets.c.id < 0),
+    )
+    create_sheet(arena.stage, arena.judge, arena.entry, {arena.criteria[0]: "10"})
+    create_sheet(arena.stage, arena.judge, arena.growth_entry, {}, submitted=False)
+    db.session.commit()
+    with app.test_request_context():
+        fast = execute_core(both, {"state": SheetState.SUBMITTED}).scalar()
+        plain = db.session.execute(both, {"state": SheetState.SUBMITTED}).scalar()
+    assert fast == plain == 1
+
+
+def test_the_connection_kept_follows_the_sessions_transaction(app):
+    """execute_core keeps the session's connection for its transaction: after a commit
+    (a new transaction), its statements run in the new one and are committed with it."""
+    contest = create_contest()
+    db.session.commit()
+    contest_id = contest.id
+    events = sa.text("SELECT object_id FROM audit_events WHERE contest_id = :c ORDER BY id")
+    with app.test_request_context(), write_intent():
+        record("sheet_save", contest_id=contest_id, object_type="ScoreSheet", object_id=1)
+        db.session.commit()
+        record("sheet_save", contest_id=contest_id, object_type="ScoreSheet", object_id=2)
+        db.session.rollback()  # the second one is gone, not committed with the first
+        record("sheet_save", contest_id=contest_id, object_type="ScoreSheet", object_id=3)
+        db.session.commit()
+    db.session.remove()
+    assert db.session.scalars(events, {"c": contest_id}).all() == [1, 3]
+    assert verify_chain(contest_id).ok
