@@ -26,13 +26,22 @@ from tests.conftest import (
 )
 
 
-def test_parallel_submits_on_a_sqlite_file_never_fail_with_locked(tmp_path):
+def _file_app(path, **settings):
+    """The app on a new SQLite file at path (its tables made), with settings changed."""
     config = TestingConfig()
-    config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'busy.sqlite'}"
+    config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+    for name, value in settings.items():
+        setattr(config, name, value)
     app = create_app(config)
     app.test_client_class = FreshContextClient
     with app.app_context():
         db.create_all()
+    return app
+
+
+def test_parallel_submits_on_a_sqlite_file_never_fail_with_locked(tmp_path):
+    app = _file_app(tmp_path / "busy.sqlite")
+    with app.app_context():
         contest = create_contest()
         group = create_group(contest)
         stage = create_stage(contest)
@@ -133,13 +142,8 @@ def test_a_submission_that_cannot_get_the_write_lock_is_a_503_and_writes_nothing
     BEGIN IMMEDIATE (sent on the driver, ``judging.common.db``) fails as SQLAlchemy's
     OperationalError, which answers 503 with Retry-After; the app's own queue is free."""
     path = tmp_path / "held.sqlite"
-    config = TestingConfig()
-    config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
-    config.SQLITE_BUSY_TIMEOUT_MS = 100
-    app = create_app(config)
-    app.test_client_class = FreshContextClient
+    app = _file_app(path, SQLITE_BUSY_TIMEOUT_MS=100)
     with app.app_context():
-        db.create_all()
         contest = create_contest()
         group = create_group(contest)
         stage = create_stage(contest)
