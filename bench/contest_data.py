@@ -10,6 +10,13 @@ SLUG = "dalian-2020"
 PAGE = f"/results/{SLUG}/prelim/angel"
 
 
+def demo_passwords() -> dict[str, str]:
+    """The demo's password of each role: the organizer's, the judges' (one for all)."""
+    from judging.seed import demo_sign_ins
+
+    return {role: password for role, _user, password, _name in demo_sign_ins(ROOT / "seed")}
+
+
 def build(url: str) -> dict:
     """The demo contest with its live final made a contest day's; what the crowd needs."""
     import sqlalchemy as sa
@@ -21,7 +28,7 @@ def build(url: str) -> dict:
     from judging.live.queries import stage_entries
     from judging.scoring.models import Score, ScoreSheet
     from judging.scoring.rubric import rubric_specs
-    from judging.seed import demo_sign_ins, load_demo
+    from judging.seed import load_demo
     from judging.standings.progress import needed_sheets
 
     config = Config()
@@ -59,7 +66,7 @@ def build(url: str) -> dict:
             for g in contest.groups
         }
         db.session.commit()
-        passwords = {role: password for role, _, password in demo_sign_ins(ROOT / "seed")}
+        passwords = demo_passwords()
         plan = {
             "slug": SLUG,
             "final": final.id,

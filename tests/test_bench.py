@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from bench.common import lua_rotation, parse_wrk
+from bench.contest_data import demo_passwords
 from bench.crowd import sheet_points
 
 WRK_REPORT = """Running 10s test @ http://127.0.0.1:40000/
@@ -115,3 +116,11 @@ def test_soak_fails_on_a_lost_duplicated_or_corrupt_sheet_and_a_missed_disruptio
         {"idle_at_the_end": True},
     ):
         assert len(failures(_soak_result(**bad), "sqlite")) == 1, bad
+
+
+def test_the_contest_day_bench_signs_in_with_the_demo_passwords():
+    """bench/contest_day.py signs its judges and organizer in with the demo's passwords
+    (it broke when the demo's sign-ins grew a column)."""
+    passwords = demo_passwords()
+    assert set(passwords) == {"organizer", "judge"}
+    assert all(isinstance(p, str) and p for p in passwords.values())
