@@ -116,6 +116,8 @@ def attach_row(model, values: dict):
     """
     session = db.session()
     mapper = sa.inspect(model)
+    if not mapper.configured:  # a new process: the ORM's first query would have done it
+        sa.orm.configure_mappers()
     key = mapper.identity_key_from_primary_key(
         [values[mapper.get_property_by_column(column).key] for column in mapper.primary_key]
     )

@@ -113,3 +113,46 @@ def test_a_user_already_in_the_session_is_filled_in_from_the_row(app):
     finally:
         db.session.remove()
         context.pop()
+
+
+FIRST_REQUEST = """
+import sys
+from judging import TestingConfig, create_app
+from judging.common import sessions
+
+config = TestingConfig()
+config.SQLALCHEMY_DATABASE_URI = sys.argv[1]
+app = create_app(config)
+client = app.test_client()
+with client.session_transaction() as session:
+    session["_user_id"] = sys.argv[2]
+    sessions.stamp(session, 0)
+print(client.get("/judge/").status_code)
+"""
+
+
+def test_a_new_process_first_request_loads_the_user(tmp_path):
+    """In a new worker the signed-in user's load can be the first use of the ORM: the
+    mappers are configured then (a 500 before, seen by bench/contest_day.py)."""
+    import subprocess
+    import sys
+
+    from judging import TestingConfig, create_app
+
+    url = f"sqlite:///{tmp_path / 'first.sqlite'}"
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = url
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+        user = create_user("first", role=Role.JUDGE)
+        db.session.commit()
+        user_id = user.id
+        db.engine.dispose()
+    answer = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUEST, url, str(user_id)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert answer.stdout.strip().splitlines()[-1:] == ["200"], answer.stderr[-2000:]
