@@ -149,7 +149,7 @@ def test_a_new_process_first_request_loads_the_user(tmp_path):
         db.session.commit()
         user_id = user.id
         db.engine.dispose()
-    answer = subprocess.run(
+    answer = subprocess.run(  # noqa: S603 - our own command line
         [sys.executable, "-c", FIRST_REQUEST, url, str(user_id)],
         capture_output=True,
         text=True,
